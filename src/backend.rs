@@ -1,0 +1,167 @@
+//! Backend choice: type aliases and a run-time selector for examples and tools.
+//!
+//! Library code is generic over `B: Backend`; an application picks one type. The aliases
+//! below are the ones the crate is tested with. [`BackendKind`] parses `--backend` flags,
+//! and [`with_backend!`](crate::with_backend) calls a generic function with the matching
+//! type.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::{Error, Result};
+
+/// CPU backend (`burn-ndarray`), with autodiff. Feature `ndarray` (default).
+#[cfg(feature = "ndarray")]
+pub type NdArrayAutodiff = burn::backend::Autodiff<burn::backend::NdArray>;
+
+/// GPU backend (`burn-wgpu`: Vulkan, Metal, DX12; lavapipe on CPU-only machines), with
+/// autodiff. Feature `wgpu`.
+#[cfg(feature = "wgpu")]
+pub type WgpuAutodiff = burn::backend::Autodiff<burn::backend::Wgpu>;
+
+/// Burn's `flex` CPU backend, with autodiff. Feature `flex`.
+#[cfg(feature = "flex")]
+pub type FlexAutodiff = burn::backend::Autodiff<burn::backend::Flex>;
+
+/// A backend named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// `ndarray`
+    NdArray,
+    /// `wgpu`
+    Wgpu,
+    /// `flex`
+    Flex,
+}
+
+impl BackendKind {
+    /// The backends compiled into this build.
+    pub fn available() -> Vec<BackendKind> {
+        let mut v = Vec::new();
+        if cfg!(feature = "ndarray") {
+            v.push(BackendKind::NdArray);
+        }
+        if cfg!(feature = "wgpu") {
+            v.push(BackendKind::Wgpu);
+        }
+        if cfg!(feature = "flex") {
+            v.push(BackendKind::Flex);
+        }
+        v
+    }
+
+    /// The cargo feature that enables this backend.
+    pub fn feature(self) -> &'static str {
+        match self {
+            BackendKind::NdArray => "ndarray",
+            BackendKind::Wgpu => "wgpu",
+            BackendKind::Flex => "flex",
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.feature())
+    }
+}
+
+impl FromStr for BackendKind {
+    type Err = Error;
+
+    /// Parses `ndarray`, `wgpu` or `flex`, and refuses one this build lacks.
+    fn from_str(s: &str) -> Result<Self> {
+        let kind = match s.to_ascii_lowercase().as_str() {
+            "ndarray" | "cpu" => BackendKind::NdArray,
+            "wgpu" | "gpu" => BackendKind::Wgpu,
+            "flex" => BackendKind::Flex,
+            other => {
+                return Err(Error::config(
+                    "backend",
+                    format!("unknown backend `{other}`; expected ndarray, wgpu or flex"),
+                ))
+            }
+        };
+        if !Self::available().contains(&kind) {
+            return Err(Error::BackendUnavailable(format!(
+                "`{kind}` is not compiled in; rebuild with `--features {}`",
+                kind.feature()
+            )));
+        }
+        Ok(kind)
+    }
+}
+
+/// Checks that a wgpu adapter exists by running one tiny operation on the default device.
+///
+/// Burn panics when no adapter is found; this turns that into
+/// [`Error::BackendUnavailable`] with a hint (on a machine without GPU, install Mesa's
+/// software Vulkan: `apt-get install mesa-vulkan-drivers`).
+#[cfg(feature = "wgpu")]
+pub fn probe_wgpu() -> Result<burn::backend::wgpu::WgpuDevice> {
+    use burn::tensor::Tensor;
+    let device = burn::backend::wgpu::WgpuDevice::default();
+    let probe = device.clone();
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(move || {
+        let t = Tensor::<burn::backend::Wgpu, 1>::from_floats([1.0, 2.0], &probe);
+        t.sum().into_data()
+    });
+    std::panic::set_hook(hook);
+    match result {
+        Ok(_) => Ok(device),
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Error::BackendUnavailable(format!(
+                "no wgpu adapter ({msg}); on a machine without a GPU install Mesa's software \
+                 Vulkan (apt-get install mesa-vulkan-drivers)"
+            )))
+        }
+    }
+}
+
+/// Calls `$run::<B>(device)` with the autodiff backend type named by a [`BackendKind`],
+/// returning its result. Arms for backends not compiled in are left out (their kinds are
+/// refused when parsed).
+///
+/// ```
+/// use burn::tensor::backend::AutodiffBackend;
+/// use infonce::backend::BackendKind;
+///
+/// fn run<B: AutodiffBackend>(device: B::Device) -> infonce::Result<usize> {
+///     let t = burn::tensor::Tensor::<B, 1>::zeros([3], &device);
+///     Ok(t.dims()[0])
+/// }
+///
+/// let kind: BackendKind = "ndarray".parse().unwrap();
+/// let n = infonce::with_backend!(kind, run).unwrap();
+/// assert_eq!(n, 3);
+/// ```
+#[macro_export]
+macro_rules! with_backend {
+    ($kind:expr, $run:ident) => {{
+        match $kind {
+            #[cfg(feature = "ndarray")]
+            $crate::backend::BackendKind::NdArray => {
+                $run::<$crate::backend::NdArrayAutodiff>(::core::default::Default::default())
+            }
+            #[cfg(feature = "wgpu")]
+            $crate::backend::BackendKind::Wgpu => match $crate::backend::probe_wgpu() {
+                Ok(device) => $run::<$crate::backend::WgpuAutodiff>(device),
+                Err(e) => Err(e.into()),
+            },
+            #[cfg(feature = "flex")]
+            $crate::backend::BackendKind::Flex => {
+                $run::<$crate::backend::FlexAutodiff>(::core::default::Default::default())
+            }
+            #[allow(unreachable_patterns)]
+            other => Err($crate::Error::BackendUnavailable(format!("`{other}` is not compiled in")).into()),
+        }
+    }};
+}

@@ -1,0 +1,5 @@
+//! Data sources.
+
+mod gaussian;
+
+pub use gaussian::CorrelatedGaussian;

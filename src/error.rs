@@ -1,0 +1,122 @@
+//! The crate's one error type.
+//!
+//! Every fallible public function returns [`Result`]. Variants carry the numbers a caller
+//! needs to fix the call (the shapes that disagree, the offending value, the step at which
+//! training diverged) rather than a bare message.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `infonce`, as a typed value.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Two tensors whose shapes must agree do not.
+    #[error("shape mismatch in {what}: expected {expected}, got {got}")]
+    ShapeMismatch {
+        /// Which argument or pair of arguments disagreed.
+        what: String,
+        /// The shape that was required, written out (`[n, d]`, `d = 128`, ...).
+        expected: String,
+        /// The shape that was passed.
+        got: String,
+    },
+    /// A batch with no rows.
+    #[error("empty batch in {what}: at least one row is required")]
+    EmptyBatch {
+        /// The function or argument that received it.
+        what: String,
+    },
+    /// Fewer than two candidates per row: there is nothing to contrast the positive with.
+    #[error("{what} has {got} candidate(s) per row; InfoNCE needs at least 2 (one positive and one negative)")]
+    TooFewCandidates {
+        /// The function or argument that received it.
+        what: String,
+        /// How many candidates there were.
+        got: usize,
+    },
+    /// A temperature that is not a finite number above zero.
+    #[error("temperature must be finite and > 0, got {0}")]
+    InvalidTemperature(f64),
+    /// Any other configuration value outside its valid range.
+    #[error("invalid value for {name}: {reason}")]
+    InvalidConfig {
+        /// The field or argument.
+        name: String,
+        /// What is wrong with it and what is allowed.
+        reason: String,
+    },
+    /// Training produced a NaN or infinite loss.
+    #[error("non-finite loss {value} at step {step}: {hint}")]
+    NonFiniteLoss {
+        /// The optimiser step at which the loss was computed.
+        step: u64,
+        /// The loss value that was read back.
+        value: f64,
+        /// What to try (a lower learning rate, a higher temperature, gradient clipping...).
+        hint: String,
+        /// The last checkpoint written before the failure, if any.
+        last_checkpoint: Option<PathBuf>,
+    },
+    /// The requested backend is unavailable (no GPU adapter, feature not compiled in).
+    #[error("backend unavailable: {0}")]
+    BackendUnavailable(String),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file that was being read or written.
+        path: PathBuf,
+        /// The operating-system error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file exists but its content is not what was expected.
+    #[error("{path}: {reason}")]
+    CorruptFile {
+        /// The file.
+        path: PathBuf,
+        /// Why it was refused (bad magic number, truncated, wrong model shape...).
+        reason: String,
+    },
+    /// A JSON document (config, history, report) could not be (de)serialised.
+    #[error("{context}: {source}")]
+    Json {
+        /// The file or object involved.
+        context: String,
+        /// serde_json's message, with line and column.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// `Result` with [`Error`] as its error type.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// Shorthand for [`Error::ShapeMismatch`].
+    pub(crate) fn shape(
+        what: impl Into<String>,
+        expected: impl Into<String>,
+        got: impl Into<String>,
+    ) -> Self {
+        Error::ShapeMismatch {
+            what: what.into(),
+            expected: expected.into(),
+            got: got.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::InvalidConfig`].
+    pub(crate) fn config(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidConfig {
+            name: name.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Io`].
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Evaluation of trained models.
+
+mod mi_estimate;
+
+pub use mi_estimate::{estimate_mi, MiEstimate};

@@ -1,0 +1,7 @@
+//! Files: atomic writes and the JSON documents the crate reads and writes.
+
+mod atomic_write;
+mod json;
+
+pub use atomic_write::write_atomic;
+pub use json::{read_json, write_json};

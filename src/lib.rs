@@ -1,0 +1,39 @@
+//! # infonce
+//!
+//! Contrastive learning with the InfoNCE loss on [Burn](https://burn.dev), generic over the
+//! backend.
+//!
+//! For a context `c`, a candidate set `X` holds one positive `x⁺ ~ p(x|c)` and `N − 1`
+//! negatives from a proposal `p(x)`; a critic `f(x, c)` scores them, and the loss is the
+//! cross-entropy of picking the positive (van den Oord et al. 2018, "Representation
+//! Learning with Contrastive Predictive Coding"):
+//!
+//! `J = −E[ log f(x⁺, c) / Σ_{x∈X} f(x, c) ]`,   `I(x; c) ≥ log N − J`.
+//!
+//! The pieces, each a trait with built-ins:
+//! - [`Encoder`]: inputs → embeddings ([`encoder`]).
+//! - [`Critic`]: `log f` for every context × candidate ([`critic`]).
+//! - [`NegativeSampler`]: where the candidates come from ([`sampler`]).
+//! - [`loss`]: the loss family on one stable masked log-sum-exp.
+//! - [`trainer`]: the backend-generic training loop.
+//!
+//! The backend is a type parameter: `Autodiff<NdArray>` on the CPU, `Autodiff<Wgpu>` on
+//! the GPU (feature `wgpu`), `Autodiff<Flex>` (feature `flex`).
+
+pub mod backend;
+pub mod critic;
+pub mod data;
+pub mod encoder;
+mod error;
+pub mod eval;
+pub mod io;
+pub mod loss;
+pub mod model;
+pub mod sampler;
+pub mod trainer;
+
+pub use critic::Critic;
+pub use encoder::Encoder;
+pub use error::{Error, Result};
+pub use model::ContrastiveModel;
+pub use sampler::NegativeSampler;

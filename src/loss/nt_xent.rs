@@ -1,0 +1,95 @@
+//! NT-Xent, SimCLR's normalised-temperature cross-entropy.
+
+use burn::tensor::{backend::Backend, Tensor};
+
+use super::{check_temperature, masked_info_nce, LossOutput, PairMask};
+use crate::{Error, Result};
+
+/// Squared norms below this are clamped, so a zero row normalises to zero instead of NaN
+/// (the same guard as PyTorch's `F.normalize`, eps = 1e-6 on the norm).
+const MIN_SQUARED_NORM: f64 = 1e-12;
+
+/// Divides each row by its L2 norm, clamped below at 1e-6.
+///
+/// # Shapes
+/// - `x`: `[n, d]` → `[n, d]`
+pub fn l2_normalize<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
+    let norm = x
+        .clone()
+        .powi_scalar(2)
+        .sum_dim(1)
+        .clamp_min(MIN_SQUARED_NORM)
+        .sqrt();
+    x / norm
+}
+
+/// Positive and validity masks of the 2B two-view layout: rows `0..B` are view a, rows
+/// `B..2B` view b; the positive of row `k` is `k ± B`; the self-pair is excluded.
+pub fn two_view_masks(batch: usize) -> (PairMask, PairMask) {
+    let n = 2 * batch;
+    let positives = PairMask::from_fn(n, n, |i, j| j == (i + batch) % n);
+    let valid = PairMask::from_fn(n, n, |i, j| i != j);
+    (positives, valid)
+}
+
+/// NT-Xent (SimCLR, Chen et al. 2020, eq. 1): cosine similarity of the 2B views divided by
+/// `temperature`, self-pairs excluded, positive of row `k` its other view; **mean over the
+/// 2B rows**, the paper's `1/2N Σ ℓ`.
+///
+/// google-research/simclr's TF2 code returns `mean(loss_a + loss_b)`, exactly twice this
+/// value. Each row has `2B − 1` candidates (its positive and `2B − 2` negatives), so the MI
+/// bound is capped at `ln(2B − 1)`.
+///
+/// # Shapes
+/// - `z1`, `z2`: `[B, d]`, the embeddings of the two views (any scale: they are normalised
+///   here)
+/// - output: `[1]`
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] when the views differ in shape, [`Error::EmptyBatch`],
+/// [`Error::TooFewCandidates`] for `B = 1` (a single pair has no negative),
+/// [`Error::InvalidTemperature`] for `temperature ≤ 0` or non-finite.
+///
+/// # Example
+/// ```
+/// use burn::backend::NdArray;
+/// use burn::tensor::{ElementConversion, Tensor};
+///
+/// let device = Default::default();
+/// // Closed form from FORMULAS.md: z1 = z2 = [e1, e2] gives log(e^{1/τ} + 2) − 1/τ.
+/// let z = Tensor::<NdArray, 2>::from_floats([[1.0, 0.0], [0.0, 1.0]], &device);
+/// let tau = 0.5;
+/// let loss = infonce::loss::nt_xent(z.clone(), z, tau).unwrap().into_scalar().elem::<f64>();
+/// let expected = ((1.0 / tau as f64).exp() + 2.0).ln() - 1.0 / tau;
+/// assert!((loss - expected).abs() < 1e-5);
+/// ```
+pub fn nt_xent<B: Backend>(z1: Tensor<B, 2>, z2: Tensor<B, 2>, temperature: f64) -> Result<Tensor<B, 1>> {
+    Ok(nt_xent_with_stats(z1, z2, temperature)?.loss)
+}
+
+/// [`nt_xent`] with top-1 accuracy and the MI bound `ln(2B − 1) − J`.
+pub fn nt_xent_with_stats<B: Backend>(
+    z1: Tensor<B, 2>,
+    z2: Tensor<B, 2>,
+    temperature: f64,
+) -> Result<LossOutput<B>> {
+    check_temperature(temperature)?;
+    let (d1, d2) = (z1.dims(), z2.dims());
+    if d1 != d2 {
+        return Err(Error::shape("nt_xent views z1 vs z2", format!("{d1:?}"), format!("{d2:?}")));
+    }
+    let batch = d1[0];
+    if batch == 0 {
+        return Err(Error::EmptyBatch { what: "nt_xent".into() });
+    }
+    if batch == 1 {
+        return Err(Error::TooFewCandidates {
+            what: "nt_xent with a batch of one pair".into(),
+            got: 1,
+        });
+    }
+    let z = l2_normalize(Tensor::cat(vec![z1, z2], 0));
+    let scores = z.clone().matmul(z.transpose()).div_scalar(temperature);
+    let (positives, valid) = two_view_masks(batch);
+    masked_info_nce(scores, &positives, Some(&valid))
+}

@@ -1,0 +1,62 @@
+//! The batch type of the built-in models.
+
+use burn::tensor::{backend::Backend, Tensor};
+
+use crate::sampler::ExplicitNegatives;
+use crate::{Error, Result};
+
+/// How the explicit negatives of a [`PairBatch`] are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum NegativeLayout {
+    /// `n · k` inputs, row-major by context: inputs `i·k .. (i+1)·k` are context `i`'s.
+    Paired {
+        /// Negatives per context.
+        k: usize,
+    },
+    /// `k` inputs shared by every context.
+    Unpaired,
+}
+
+/// One batch of (context, positive) pairs, optionally with explicit negatives.
+#[derive(Debug, Clone)]
+pub struct PairBatch<C, X> {
+    /// The contexts (anchors), `n` of them.
+    pub context: C,
+    /// Their positives, `n` of them, in the same order.
+    pub positive: X,
+    /// Extra negatives and their layout.
+    pub negatives: Option<(X, NegativeLayout)>,
+}
+
+impl<C, X> PairBatch<C, X> {
+    /// A batch without explicit negatives.
+    pub fn new(context: C, positive: X) -> Self {
+        Self {
+            context,
+            positive,
+            negatives: None,
+        }
+    }
+}
+
+/// Turns encoded negatives `[rows, d]` into [`ExplicitNegatives`] for a batch of `n`.
+pub(crate) fn arrange_negatives<B: Backend>(
+    encoded: Tensor<B, 2>,
+    layout: NegativeLayout,
+    n: usize,
+) -> Result<ExplicitNegatives<B>> {
+    let [rows, d] = encoded.dims();
+    match layout {
+        NegativeLayout::Unpaired => Ok(ExplicitNegatives::Unpaired(encoded)),
+        NegativeLayout::Paired { k } => {
+            if k == 0 || rows != n * k {
+                return Err(Error::shape(
+                    "paired negatives (n · k rows)",
+                    format!("{n} · {k} = {}", n * k),
+                    rows.to_string(),
+                ));
+            }
+            Ok(ExplicitNegatives::Paired(encoded.reshape([n, k, d])))
+        }
+    }
+}

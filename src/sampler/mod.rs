@@ -1,0 +1,18 @@
+//! Negative samplers: where each context's candidate set comes from.
+//!
+//! A sampler turns the embeddings of a batch into a [`CandidateSet`]: the contexts, the
+//! candidates, which candidates are positives and which are valid for each row. Sources
+//! combine instead of replacing one another: the in-batch sampler also takes the explicit
+//! negatives a batch carries.
+
+mod candidates;
+mod explicit;
+mod in_batch;
+mod traits;
+mod two_view;
+
+pub use candidates::{CandidateSet, Embeddings, ExplicitNegatives};
+pub use explicit::ExplicitNegativeSampler;
+pub use in_batch::InBatchSampler;
+pub use traits::NegativeSampler;
+pub use two_view::TwoViewSampler;

@@ -1,0 +1,134 @@
+//! The trainer's configuration.
+
+use std::path::Path;
+
+use burn::config::Config;
+
+use crate::Error;
+
+/// Which optimiser updates the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Adam (Kingma & Ba 2015); `weight_decay` adds an L2 penalty.
+    Adam,
+    /// AdamW (Loshchilov & Hutter 2019); `weight_decay` is decoupled.
+    AdamW,
+    /// SGD with `momentum`; `weight_decay` adds an L2 penalty.
+    Sgd,
+}
+
+/// Everything that shapes a training run. Serialisable, so a run is described by a JSON
+/// file (`TrainerConfig::load`) and recorded in its checkpoints.
+///
+/// # Example
+/// ```
+/// use infonce::trainer::{OptimizerKind, TrainerConfig};
+///
+/// let config = TrainerConfig::new()
+///     .with_epochs(5)
+///     .with_optimizer(OptimizerKind::AdamW)
+///     .with_warmup_steps(100)
+///     .with_grad_clip_norm(Some(1.0));
+/// config.validate().unwrap();
+/// ```
+#[derive(Config, Debug)]
+pub struct TrainerConfig {
+    /// Passes over the data source.
+    #[config(default = 10)]
+    pub epochs: usize,
+    /// Peak learning rate (reached after warm-up).
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    /// The optimiser.
+    #[config(default = "OptimizerKind::Adam")]
+    pub optimizer: OptimizerKind,
+    /// Weight decay (L2 for Adam and SGD, decoupled for AdamW).
+    #[config(default = 0.0)]
+    pub weight_decay: f64,
+    /// SGD momentum.
+    #[config(default = 0.9)]
+    pub momentum: f64,
+    /// Steps of linear warm-up from 0 to `learning_rate`.
+    #[config(default = 0)]
+    pub warmup_steps: u64,
+    /// Cosine decay from `learning_rate` to `min_learning_rate` after warm-up; constant
+    /// when false.
+    #[config(default = true)]
+    pub cosine_decay: bool,
+    /// The floor of the cosine decay.
+    #[config(default = 0.0)]
+    pub min_learning_rate: f64,
+    /// Clip each parameter's gradient to this L2 norm (Burn's per-tensor clipping).
+    pub grad_clip_norm: Option<f64>,
+    /// Seed of every random choice of the run.
+    #[config(default = 42)]
+    pub seed: u64,
+    /// Write a checkpoint every this many steps (and at the end) when `out_dir` is set.
+    pub checkpoint_every: Option<u64>,
+    /// How many of the most recent checkpoints to keep.
+    #[config(default = 3)]
+    pub keep_checkpoints: usize,
+    /// Directory for `history.json` and `checkpoints/`; nothing is written when unset.
+    pub out_dir: Option<String>,
+    /// Show a progress bar on the terminal.
+    #[config(default = true)]
+    pub progress: bool,
+}
+
+impl TrainerConfig {
+    /// Checks every field's range.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the field and the allowed range.
+    pub fn validate(&self) -> crate::Result<()> {
+        let positive = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(Error::config(name, format!("must be finite and > 0, got {v}")))
+            }
+        };
+        let non_negative = |name: &str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(Error::config(name, format!("must be finite and ≥ 0, got {v}")))
+            }
+        };
+        if self.epochs == 0 {
+            return Err(Error::config("epochs", "must be ≥ 1"));
+        }
+        positive("learning_rate", self.learning_rate)?;
+        non_negative("weight_decay", self.weight_decay)?;
+        non_negative("min_learning_rate", self.min_learning_rate)?;
+        if self.min_learning_rate > self.learning_rate {
+            return Err(Error::config("min_learning_rate", "must not exceed learning_rate"));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err(Error::config("momentum", format!("must be in [0, 1), got {}", self.momentum)));
+        }
+        if let Some(c) = self.grad_clip_norm {
+            positive("grad_clip_norm", c)?;
+        }
+        if self.checkpoint_every == Some(0) {
+            return Err(Error::config("checkpoint_every", "must be ≥ 1 (or unset)"));
+        }
+        if self.keep_checkpoints == 0 {
+            return Err(Error::config("keep_checkpoints", "must be ≥ 1"));
+        }
+        Ok(())
+    }
+
+    /// Reads a config from a JSON file; unknown fields and wrong types are refused with
+    /// serde's message and the file name.
+    pub fn from_file(path: &Path) -> crate::Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let config: TrainerConfig = serde_json::from_str(&text).map_err(|source| Error::Json {
+            context: path.display().to_string(),
+            source,
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+}

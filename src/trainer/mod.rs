@@ -1,0 +1,28 @@
+//! The backend-generic training loop.
+//!
+//! [`Trainer`] drives any [`crate::ContrastiveModel`] with any [`crate::NegativeSampler`]
+//! on batches from a [`BatchSource`], configured by a serde [`TrainerConfig`]: Adam, AdamW
+//! or SGD with momentum, linear warm-up then cosine decay, gradient clipping, a progress bar
+//! with loss / MI bound / accuracy, per-epoch history as JSON, checkpoints every K steps and
+//! exact resume.
+//!
+//! Exact resume works because no random choice of the loop lives in the backend: every
+//! batch is drawn from a generator derived from `(seed, step)` ([`StepContext::rng`]), and
+//! the backend is re-seeded from `(seed, step)` before each step. A run resumed from step k
+//! is bit-identical to one that never stopped (on ndarray).
+
+mod checkpoint;
+mod config;
+mod history;
+mod optimizer;
+mod progress;
+mod schedule;
+mod source;
+mod train_loop;
+
+pub use checkpoint::{Checkpoint, CheckpointMeta};
+pub use config::{OptimizerKind, TrainerConfig};
+pub use history::{EpochRecord, TrainingSummary};
+pub use schedule::learning_rate_at;
+pub use source::{BatchSource, StepContext};
+pub use train_loop::Trainer;
