@@ -100,34 +100,43 @@ impl FromStr for BackendKind {
 /// software Vulkan: `apt-get install mesa-vulkan-drivers`).
 #[cfg(feature = "wgpu")]
 pub fn probe_wgpu() -> Result<burn::backend::wgpu::WgpuDevice> {
-    use burn::tensor::Tensor;
-    let device = burn::backend::wgpu::WgpuDevice::default();
-    let probe = device.clone();
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(move || {
-        let t = Tensor::<burn::backend::Wgpu, 1>::from_floats([1.0, 2.0], &probe);
-        t.sum().into_data()
-    });
-    std::panic::set_hook(hook);
-    match result {
-        Ok(_) => Ok(device),
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::BackendUnavailable(format!(
+    use std::sync::OnceLock;
+    // Probed once per process: adapter discovery is not safe to race, and swapping the
+    // panic hook is process-wide.
+    static PROBE: OnceLock<std::result::Result<burn::backend::wgpu::WgpuDevice, String>> =
+        OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            use burn::tensor::Tensor;
+            let device = burn::backend::wgpu::WgpuDevice::default();
+            let probe = device.clone();
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let result = std::panic::catch_unwind(move || {
+                let t = Tensor::<burn::backend::Wgpu, 1>::from_floats([1.0, 2.0], &probe);
+                t.sum().into_data()
+            });
+            std::panic::set_hook(hook);
+            result.map(|_| device).map_err(|payload| {
+                payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into())
+            })
+        })
+        .clone()
+        .map_err(|msg| {
+            Error::BackendUnavailable(format!(
                 "no wgpu adapter ({msg}); on a machine without a GPU install Mesa's software \
                  Vulkan (apt-get install mesa-vulkan-drivers)"
-            )))
-        }
-    }
+            ))
+        })
 }
 
-/// Calls `$run::<B>(device)` with the autodiff backend type named by a [`BackendKind`],
-/// returning its result. Arms for backends not compiled in are left out (their kinds are
+/// Calls `$run::<B>(device, args…)` with the autodiff backend type named by a
+/// [`BackendKind`], returning its result (which must be a `Result` whose error converts
+/// from [`Error`]). Arms for backends not compiled in are left out (their kinds are
 /// refused when parsed).
 ///
 /// ```
@@ -145,20 +154,20 @@ pub fn probe_wgpu() -> Result<burn::backend::wgpu::WgpuDevice> {
 /// ```
 #[macro_export]
 macro_rules! with_backend {
-    ($kind:expr, $run:ident) => {{
+    ($kind:expr, $run:ident $(, $arg:expr)* $(,)?) => {{
         match $kind {
             #[cfg(feature = "ndarray")]
             $crate::backend::BackendKind::NdArray => {
-                $run::<$crate::backend::NdArrayAutodiff>(::core::default::Default::default())
+                $run::<$crate::backend::NdArrayAutodiff>(::core::default::Default::default() $(, $arg)*)
             }
             #[cfg(feature = "wgpu")]
             $crate::backend::BackendKind::Wgpu => match $crate::backend::probe_wgpu() {
-                Ok(device) => $run::<$crate::backend::WgpuAutodiff>(device),
+                Ok(device) => $run::<$crate::backend::WgpuAutodiff>(device $(, $arg)*),
                 Err(e) => Err(e.into()),
             },
             #[cfg(feature = "flex")]
             $crate::backend::BackendKind::Flex => {
-                $run::<$crate::backend::FlexAutodiff>(::core::default::Default::default())
+                $run::<$crate::backend::FlexAutodiff>(::core::default::Default::default() $(, $arg)*)
             }
             #[allow(unreachable_patterns)]
             other => Err($crate::Error::BackendUnavailable(format!("`{other}` is not compiled in")).into()),

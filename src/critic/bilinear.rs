@@ -52,7 +52,9 @@ pub struct BilinearCritic<B: Backend> {
 
 impl<B: Backend> Critic<B> for BilinearCritic<B> {
     fn log_scores(&self, context: Tensor<B, 2>, candidates: Tensor<B, 2>) -> Tensor<B, 2> {
-        context.matmul(self.weight.val()).matmul(candidates.transpose())
+        context
+            .matmul(self.weight.val())
+            .matmul(candidates.transpose())
     }
 
     fn input_dims(&self) -> (Option<usize>, Option<usize>) {

@@ -32,7 +32,10 @@ impl CosineCriticConfig {
     pub fn init<B: Backend>(&self, device: &B::Device) -> crate::Result<CosineCritic<B>> {
         check_temperature(self.temperature)?;
         if !(self.max_scale.is_finite() && self.max_scale > 0.0) {
-            return Err(Error::config("max_scale", format!("must be finite and > 0, got {}", self.max_scale)));
+            return Err(Error::config(
+                "max_scale",
+                format!("must be finite and > 0, got {}", self.max_scale),
+            ));
         }
         let log_scale = (1.0 / self.temperature).ln();
         Ok(CosineCritic {
@@ -79,7 +82,11 @@ impl<B: Backend> Critic<B> for CosineCritic<B> {
         let cos = l2_normalize(context).matmul(l2_normalize(candidates).transpose());
         match &self.log_scale {
             Some(t) => {
-                let scale = t.val().clamp_max(self.max_log_scale).exp().unsqueeze_dim::<2>(0);
+                let scale = t
+                    .val()
+                    .clamp_max(self.max_log_scale)
+                    .exp()
+                    .unsqueeze_dim::<2>(0);
                 cos * scale
             }
             None => cos.mul_scalar(self.fixed_scale),

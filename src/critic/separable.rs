@@ -59,6 +59,9 @@ impl<B: Backend> Critic<B> for SeparableCritic<B> {
     }
 
     fn input_dims(&self) -> (Option<usize>, Option<usize>) {
-        (Some(self.context_net.d_input()), Some(self.candidate_net.d_input()))
+        (
+            Some(self.context_net.d_input()),
+            Some(self.candidate_net.d_input()),
+        )
     }
 }

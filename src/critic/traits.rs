@@ -61,7 +61,11 @@ pub trait Critic<B: Backend>: Module<B> + ModuleDisplay {
     /// # Errors
     /// [`Error::EmptyBatch`] for zero rows, [`Error::ShapeMismatch`] when a width differs
     /// from [`Critic::input_dims`] or, for dot-product critics, from the other side.
-    fn try_log_scores(&self, context: Tensor<B, 2>, candidates: Tensor<B, 2>) -> Result<Tensor<B, 2>> {
+    fn try_log_scores(
+        &self,
+        context: Tensor<B, 2>,
+        candidates: Tensor<B, 2>,
+    ) -> Result<Tensor<B, 2>> {
         let [n, d_c] = context.dims();
         let [m, d_x] = candidates.dims();
         if n == 0 || m == 0 {
@@ -71,10 +75,18 @@ pub trait Critic<B: Backend>: Module<B> + ModuleDisplay {
         }
         let (want_c, want_x) = self.input_dims();
         if let Some(w) = want_c.filter(|&w| w != d_c) {
-            return Err(Error::shape("critic context width", format!("{w}"), format!("{d_c}")));
+            return Err(Error::shape(
+                "critic context width",
+                format!("{w}"),
+                format!("{d_c}"),
+            ));
         }
         if let Some(w) = want_x.filter(|&w| w != d_x) {
-            return Err(Error::shape("critic candidate width", format!("{w}"), format!("{d_x}")));
+            return Err(Error::shape(
+                "critic candidate width",
+                format!("{w}"),
+                format!("{d_x}"),
+            ));
         }
         if self.requires_equal_dims() && d_c != d_x {
             return Err(Error::shape(

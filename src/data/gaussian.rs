@@ -44,7 +44,10 @@ impl CorrelatedGaussian {
     /// `steps_per_epoch ≥ 1`.
     pub fn new(dim: usize, rho: f64, batch_size: usize, steps_per_epoch: usize) -> Result<Self> {
         if !(0.0..1.0).contains(&rho) {
-            return Err(Error::config("rho", format!("must be in [0, 1), got {rho}")));
+            return Err(Error::config(
+                "rho",
+                format!("must be in [0, 1), got {rho}"),
+            ));
         }
         if dim == 0 || batch_size == 0 || steps_per_epoch == 0 {
             return Err(Error::config(
@@ -66,7 +69,10 @@ impl CorrelatedGaussian {
     /// [`Error::InvalidConfig`] for a negative or non-finite `mi`, and as [`Self::new`].
     pub fn with_mi(dim: usize, mi: f64, batch_size: usize, steps_per_epoch: usize) -> Result<Self> {
         if !(mi.is_finite() && mi >= 0.0) {
-            return Err(Error::config("mi", format!("must be finite and ≥ 0, got {mi}")));
+            return Err(Error::config(
+                "mi",
+                format!("must be finite and ≥ 0, got {mi}"),
+            ));
         }
         let rho = (1.0 - (-2.0 * mi / dim.max(1) as f64).exp()).sqrt();
         Self::new(dim, rho, batch_size, steps_per_epoch)

@@ -95,7 +95,12 @@ impl PairMask {
                 format!("{:?}", other.dims()),
             ));
         }
-        let bits = self.bits.iter().zip(&other.bits).map(|(a, b)| *a || *b).collect();
+        let bits = self
+            .bits
+            .iter()
+            .zip(&other.bits)
+            .map(|(a, b)| *a || *b)
+            .collect();
         Ok(PairMask {
             rows: self.rows,
             cols: self.cols,

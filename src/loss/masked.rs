@@ -82,8 +82,11 @@ pub fn masked_info_nce<B: Backend>(
             got: few,
         });
     }
-    let log_num_candidates =
-        candidate_counts.iter().map(|&c| (c as f64).ln()).sum::<f64>() / n as f64;
+    let log_num_candidates = candidate_counts
+        .iter()
+        .map(|&c| (c as f64).ln())
+        .sum::<f64>()
+        / n as f64;
 
     let device = log_scores.device();
     let masked = match &valid {

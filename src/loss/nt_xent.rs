@@ -63,7 +63,11 @@ pub fn two_view_masks(batch: usize) -> (PairMask, PairMask) {
 /// let expected = ((1.0 / tau as f64).exp() + 2.0).ln() - 1.0 / tau;
 /// assert!((loss - expected).abs() < 1e-5);
 /// ```
-pub fn nt_xent<B: Backend>(z1: Tensor<B, 2>, z2: Tensor<B, 2>, temperature: f64) -> Result<Tensor<B, 1>> {
+pub fn nt_xent<B: Backend>(
+    z1: Tensor<B, 2>,
+    z2: Tensor<B, 2>,
+    temperature: f64,
+) -> Result<Tensor<B, 1>> {
     Ok(nt_xent_with_stats(z1, z2, temperature)?.loss)
 }
 
@@ -76,11 +80,17 @@ pub fn nt_xent_with_stats<B: Backend>(
     check_temperature(temperature)?;
     let (d1, d2) = (z1.dims(), z2.dims());
     if d1 != d2 {
-        return Err(Error::shape("nt_xent views z1 vs z2", format!("{d1:?}"), format!("{d2:?}")));
+        return Err(Error::shape(
+            "nt_xent views z1 vs z2",
+            format!("{d1:?}"),
+            format!("{d2:?}"),
+        ));
     }
     let batch = d1[0];
     if batch == 0 {
-        return Err(Error::EmptyBatch { what: "nt_xent".into() });
+        return Err(Error::EmptyBatch {
+            what: "nt_xent".into(),
+        });
     }
     if batch == 1 {
         return Err(Error::TooFewCandidates {

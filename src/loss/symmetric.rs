@@ -37,7 +37,9 @@ pub fn symmetric_info_nce<B: Backend>(log_scores: Tensor<B, 2>) -> Result<Tensor
 }
 
 /// [`symmetric_info_nce`] with accuracy (mean of both directions) and the MI bound.
-pub fn symmetric_info_nce_with_stats<B: Backend>(log_scores: Tensor<B, 2>) -> Result<LossOutput<B>> {
+pub fn symmetric_info_nce_with_stats<B: Backend>(
+    log_scores: Tensor<B, 2>,
+) -> Result<LossOutput<B>> {
     let [n, m] = log_scores.dims();
     if n != m {
         return Err(Error::shape(

@@ -114,7 +114,11 @@ pub(crate) fn layout_candidates<B: Backend>(
         Some(ExplicitNegatives::Unpaired(t)) => {
             let [_, dn] = t.dims();
             if dn != d {
-                return Err(Error::shape("unpaired negatives width", d.to_string(), dn.to_string()));
+                return Err(Error::shape(
+                    "unpaired negatives width",
+                    d.to_string(),
+                    dn.to_string(),
+                ));
             }
             (Some(t), None)
         }

@@ -20,7 +20,11 @@ impl<B: Backend> NegativeSampler<B> for TwoViewSampler {
         let n = embeddings.check()?;
         let (da, db) = (embeddings.context.dims()[1], embeddings.samples.dims()[1]);
         if da != db {
-            return Err(Error::shape("two-view widths (view a vs view b)", da.to_string(), db.to_string()));
+            return Err(Error::shape(
+                "two-view widths (view a vs view b)",
+                da.to_string(),
+                db.to_string(),
+            ));
         }
         if embeddings.negatives.is_some() {
             return Err(Error::config(

@@ -57,7 +57,12 @@ fn fnv1a(sections: &[&[u8]]) -> u64 {
 
 impl Checkpoint {
     /// Encodes and writes atomically.
-    pub(crate) fn write(path: &Path, meta: &CheckpointMeta, model: &[u8], optimizer: &[u8]) -> Result<()> {
+    pub(crate) fn write(
+        path: &Path,
+        meta: &CheckpointMeta,
+        model: &[u8],
+        optimizer: &[u8],
+    ) -> Result<()> {
         let meta = serde_json::to_vec(meta).map_err(|source| Error::Json {
             context: path.display().to_string(),
             source,
@@ -87,16 +92,22 @@ impl Checkpoint {
             reason,
         };
         if bytes.len() < HEADER || &bytes[..8] != MAGIC {
-            return Err(corrupt("not an infonce checkpoint (bad magic number or too short)".into()));
+            return Err(corrupt(
+                "not an infonce checkpoint (bad magic number or too short)".into(),
+            ));
         }
         let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().expect("8 bytes"));
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
         if version != VERSION {
-            return Err(corrupt(format!("checkpoint format version {version}, this build reads {VERSION}")));
+            return Err(corrupt(format!(
+                "checkpoint format version {version}, this build reads {VERSION}"
+            )));
         }
         let lens = [u64_at(12), u64_at(20), u64_at(28)];
         let checksum = u64_at(36);
-        let total = lens.iter().try_fold(HEADER as u64, |a, &l| a.checked_add(l));
+        let total = lens
+            .iter()
+            .try_fold(HEADER as u64, |a, &l| a.checked_add(l));
         if total != Some(bytes.len() as u64) {
             return Err(corrupt(format!(
                 "truncated or padded: header announces {} bytes, file has {}",
@@ -139,7 +150,11 @@ pub(crate) fn list_checkpoints(dir: &Path) -> Vec<(u64, PathBuf)> {
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let step = name.strip_prefix("step-")?.strip_suffix(".ckpt")?.parse().ok()?;
+            let step = name
+                .strip_prefix("step-")?
+                .strip_suffix(".ckpt")?
+                .parse()
+                .ok()?;
             Some((step, e.path()))
         })
         .collect();

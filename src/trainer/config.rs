@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use burn::config::Config;
-
 use crate::Error;
 
 /// Which optimiser updates the model.
@@ -19,7 +17,8 @@ pub enum OptimizerKind {
 }
 
 /// Everything that shapes a training run. Serialisable, so a run is described by a JSON
-/// file (`TrainerConfig::load`) and recorded in its checkpoints.
+/// file ([`TrainerConfig::from_file`]: missing fields take their defaults, unknown fields
+/// are refused) and recorded in its checkpoints.
 ///
 /// # Example
 /// ```
@@ -32,51 +31,102 @@ pub enum OptimizerKind {
 ///     .with_grad_clip_norm(Some(1.0));
 /// config.validate().unwrap();
 /// ```
-#[derive(Config, Debug)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainerConfig {
-    /// Passes over the data source.
-    #[config(default = 10)]
+    /// Passes over the data source. Default 10.
     pub epochs: usize,
-    /// Peak learning rate (reached after warm-up).
-    #[config(default = 1e-3)]
+    /// Peak learning rate (reached after warm-up). Default 1e-3.
     pub learning_rate: f64,
-    /// The optimiser.
-    #[config(default = "OptimizerKind::Adam")]
+    /// The optimiser. Default Adam.
     pub optimizer: OptimizerKind,
-    /// Weight decay (L2 for Adam and SGD, decoupled for AdamW).
-    #[config(default = 0.0)]
+    /// Weight decay (L2 for Adam and SGD, decoupled for AdamW). Default 0.
     pub weight_decay: f64,
-    /// SGD momentum.
-    #[config(default = 0.9)]
+    /// SGD momentum. Default 0.9.
     pub momentum: f64,
-    /// Steps of linear warm-up from 0 to `learning_rate`.
-    #[config(default = 0)]
+    /// Steps of linear warm-up from 0 to `learning_rate`. Default 0.
     pub warmup_steps: u64,
     /// Cosine decay from `learning_rate` to `min_learning_rate` after warm-up; constant
-    /// when false.
-    #[config(default = true)]
+    /// when false. Default true.
     pub cosine_decay: bool,
-    /// The floor of the cosine decay.
-    #[config(default = 0.0)]
+    /// The floor of the cosine decay. Default 0.
     pub min_learning_rate: f64,
     /// Clip each parameter's gradient to this L2 norm (Burn's per-tensor clipping).
+    /// Default none.
     pub grad_clip_norm: Option<f64>,
-    /// Seed of every random choice of the run.
-    #[config(default = 42)]
+    /// Seed of every random choice of the run. Default 42.
     pub seed: u64,
     /// Write a checkpoint every this many steps (and at the end) when `out_dir` is set.
+    /// Default none.
     pub checkpoint_every: Option<u64>,
-    /// How many of the most recent checkpoints to keep.
-    #[config(default = 3)]
+    /// How many of the most recent checkpoints to keep. Default 3.
     pub keep_checkpoints: usize,
     /// Directory for `history.json` and `checkpoints/`; nothing is written when unset.
     pub out_dir: Option<String>,
-    /// Show a progress bar on the terminal.
-    #[config(default = true)]
+    /// Show a progress bar on the terminal. Default true.
     pub progress: bool,
 }
 
+impl Default for TrainerConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 10,
+            learning_rate: 1e-3,
+            optimizer: OptimizerKind::Adam,
+            weight_decay: 0.0,
+            momentum: 0.9,
+            warmup_steps: 0,
+            cosine_decay: true,
+            min_learning_rate: 0.0,
+            grad_clip_norm: None,
+            seed: 42,
+            checkpoint_every: None,
+            keep_checkpoints: 3,
+            out_dir: None,
+            progress: true,
+        }
+    }
+}
+
+/// `with_field(value)` builder methods.
+macro_rules! builder {
+    ($($with:ident => $field:ident: $ty:ty),* $(,)?) => {
+        impl TrainerConfig {
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "`.")]
+                #[must_use]
+                pub fn $with(mut self, value: $ty) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+builder!(
+    with_epochs => epochs: usize,
+    with_learning_rate => learning_rate: f64,
+    with_optimizer => optimizer: OptimizerKind,
+    with_weight_decay => weight_decay: f64,
+    with_momentum => momentum: f64,
+    with_warmup_steps => warmup_steps: u64,
+    with_cosine_decay => cosine_decay: bool,
+    with_min_learning_rate => min_learning_rate: f64,
+    with_grad_clip_norm => grad_clip_norm: Option<f64>,
+    with_seed => seed: u64,
+    with_checkpoint_every => checkpoint_every: Option<u64>,
+    with_keep_checkpoints => keep_checkpoints: usize,
+    with_out_dir => out_dir: Option<String>,
+    with_progress => progress: bool,
+);
+
 impl TrainerConfig {
+    /// The defaults (see each field).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// Checks every field's range.
     ///
     /// # Errors
@@ -86,14 +136,20 @@ impl TrainerConfig {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(Error::config(name, format!("must be finite and > 0, got {v}")))
+                Err(Error::config(
+                    name,
+                    format!("must be finite and > 0, got {v}"),
+                ))
             }
         };
         let non_negative = |name: &str, v: f64| {
             if v.is_finite() && v >= 0.0 {
                 Ok(())
             } else {
-                Err(Error::config(name, format!("must be finite and ≥ 0, got {v}")))
+                Err(Error::config(
+                    name,
+                    format!("must be finite and ≥ 0, got {v}"),
+                ))
             }
         };
         if self.epochs == 0 {
@@ -103,10 +159,16 @@ impl TrainerConfig {
         non_negative("weight_decay", self.weight_decay)?;
         non_negative("min_learning_rate", self.min_learning_rate)?;
         if self.min_learning_rate > self.learning_rate {
-            return Err(Error::config("min_learning_rate", "must not exceed learning_rate"));
+            return Err(Error::config(
+                "min_learning_rate",
+                "must not exceed learning_rate",
+            ));
         }
         if !(0.0..1.0).contains(&self.momentum) {
-            return Err(Error::config("momentum", format!("must be in [0, 1), got {}", self.momentum)));
+            return Err(Error::config(
+                "momentum",
+                format!("must be in [0, 1), got {}", self.momentum),
+            ));
         }
         if let Some(c) = self.grad_clip_norm {
             positive("grad_clip_norm", c)?;

@@ -6,8 +6,7 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{
-    Adam, AdamConfig, AdamW, AdamWConfig, GradientsParams, Optimizer, Sgd,
-    SgdConfig,
+    Adam, AdamConfig, AdamW, AdamWConfig, GradientsParams, Optimizer, Sgd, SgdConfig,
 };
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
@@ -26,8 +25,11 @@ type Bytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
 impl<M: AutodiffModule<B>, B: AutodiffBackend> AnyOptimizer<M, B> {
     pub fn from_config(config: &TrainerConfig) -> Self {
-        let clip = config.grad_clip_norm.map(|c| GradientClippingConfig::Norm(c as f32));
-        let decay = (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
+        let clip = config
+            .grad_clip_norm
+            .map(|c| GradientClippingConfig::Norm(c as f32));
+        let decay =
+            (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
         match config.optimizer {
             OptimizerKind::Adam => Self::Adam(
                 AdamConfig::new()
@@ -69,7 +71,11 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> AnyOptimizer<M, B> {
         out.map_err(|e| Error::config("optimizer state", format!("cannot serialise: {e}")))
     }
 
-    pub fn load_bytes(self, bytes: Vec<u8>, device: &B::Device) -> std::result::Result<Self, String> {
+    pub fn load_bytes(
+        self,
+        bytes: Vec<u8>,
+        device: &B::Device,
+    ) -> std::result::Result<Self, String> {
         let recorder = Bytes::default();
         Ok(match self {
             Self::Adam(o) => Self::Adam(o.load_record(

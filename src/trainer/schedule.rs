@@ -42,7 +42,9 @@ mod tests {
 
     #[test]
     fn constant_without_cosine() {
-        let c = TrainerConfig::new().with_learning_rate(0.5).with_cosine_decay(false);
+        let c = TrainerConfig::new()
+            .with_learning_rate(0.5)
+            .with_cosine_decay(false);
         assert_eq!(learning_rate_at(&c, 77, 100), 0.5);
     }
 }

@@ -15,8 +15,8 @@ use super::optimizer::AnyOptimizer;
 use super::progress::Progress;
 use super::source::derive_rng;
 use super::{
-    learning_rate_at, BatchSource, Checkpoint, CheckpointMeta, EpochRecord, StepContext, TrainerConfig,
-    TrainingSummary,
+    learning_rate_at, BatchSource, Checkpoint, CheckpointMeta, EpochRecord, StepContext,
+    TrainerConfig, TrainingSummary,
 };
 use crate::loss::{masked_info_nce, LossStats};
 use crate::{ContrastiveModel, Error, NegativeSampler, Result};
@@ -107,7 +107,13 @@ where
     /// # Errors
     /// Those of [`Checkpoint::read`], and [`Error::CorruptFile`] when the records do not
     /// fit this model or optimiser.
-    pub fn resume(config: TrainerConfig, model: M, sampler: S, device: B::Device, path: &Path) -> Result<Self> {
+    pub fn resume(
+        config: TrainerConfig,
+        model: M,
+        sampler: S,
+        device: B::Device,
+        path: &Path,
+    ) -> Result<Self> {
         let checkpoint = Checkpoint::read(path)?;
         let mut trainer = Self::new(config, model, sampler, device)?;
         trainer.restore(checkpoint)?;
@@ -119,15 +125,21 @@ where
             path: checkpoint.path.clone(),
             reason: format!("{what} does not fit this model: {e}"),
         };
-        let record = Recorder::<B>::load(&ModelBytes::default(), checkpoint.model.clone(), &self.device)
-            .map_err(|e| corrupt("model record", e.to_string()))?;
+        let record = Recorder::<B>::load(
+            &ModelBytes::default(),
+            checkpoint.model.clone(),
+            &self.device,
+        )
+        .map_err(|e| corrupt("model record", e.to_string()))?;
         let model = self.model.take().expect("model present between steps");
         self.model = Some(model.load_record(record));
-        let optimizer = std::mem::replace(&mut self.optimizer, AnyOptimizer::from_config(&self.config));
+        let optimizer =
+            std::mem::replace(&mut self.optimizer, AnyOptimizer::from_config(&self.config));
         self.optimizer = optimizer
             .load_bytes(checkpoint.optimizer.clone(), &self.device)
             .map_err(|e| corrupt("optimizer state", e))?;
-        self.sampler.load_state(checkpoint.meta.sampler_state.clone())?;
+        self.sampler
+            .load_state(checkpoint.meta.sampler_state.clone())?;
         self.step = checkpoint.meta.step;
         self.history = checkpoint.meta.history.clone();
         self.epoch_sums = checkpoint.meta.epoch_sums.clone();
@@ -204,7 +216,7 @@ where
             progress.update(ctx.epoch + 1, &stats);
             last = Some(stats);
 
-            if self.step % per_epoch == 0 {
+            if self.step.is_multiple_of(per_epoch) {
                 self.epoch_sums.seconds += epoch_start.elapsed().as_secs_f64();
                 let mut record = self.epoch_sums.finish(self.step / per_epoch, self.step, lr);
                 record.metrics = hook(self.model(), &record)?;
@@ -215,7 +227,7 @@ where
             }
             let at_end = self.step == total;
             if let Some(every) = self.config.checkpoint_every {
-                if self.step % every == 0 || at_end {
+                if self.step.is_multiple_of(every) || at_end {
                     self.epoch_sums.seconds += epoch_start.elapsed().as_secs_f64();
                     epoch_start = Instant::now();
                     self.save_checkpoint_in_out_dir()?;
@@ -270,7 +282,11 @@ where
         &mut self,
         model: &M,
         batch: M::Batch,
-    ) -> Result<(burn::tensor::Tensor<B, 1>, LossStats, crate::sampler::Embeddings<B>)> {
+    ) -> Result<(
+        burn::tensor::Tensor<B, 1>,
+        LossStats,
+        crate::sampler::Embeddings<B>,
+    )> {
         let embeddings = model.embed(batch)?;
         let detached = embeddings.detach();
         let set = self.sampler.candidates(embeddings)?;
@@ -285,8 +301,12 @@ where
 
     /// Writes a checkpoint to `path` (atomically).
     pub fn save_checkpoint(&mut self, path: &Path) -> Result<()> {
-        let model_bytes = Recorder::<B>::record(&ModelBytes::default(), self.model().clone().into_record(), ())
-            .map_err(|e| Error::config("model record", format!("cannot serialise: {e}")))?;
+        let model_bytes = Recorder::<B>::record(
+            &ModelBytes::default(),
+            self.model().clone().into_record(),
+            (),
+        )
+        .map_err(|e| Error::config("model record", format!("cannot serialise: {e}")))?;
         let meta = CheckpointMeta {
             crate_version: env!("CARGO_PKG_VERSION").into(),
             step: self.step,

@@ -1,0 +1,18 @@
+//! Behaviour tests, one module per capability, in one test crate (one link, one
+//! monomorphisation of the generic code per backend).
+//!
+//! Backend-generic tests are written once and instantiated by `backend_tests!` for
+//! ndarray, and for wgpu when the `wgpu` feature is on (where a missing adapter fails the
+//! test loudly rather than skipping it).
+
+#[macro_use]
+mod common;
+
+mod backends_agree;
+mod critics;
+mod errors;
+mod gaussian_mi;
+mod loss_gradients;
+mod loss_identities;
+mod samplers;
+mod trainer;
