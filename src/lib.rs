@@ -37,3 +37,8 @@ pub use encoder::Encoder;
 pub use error::{Error, Result};
 pub use model::ContrastiveModel;
 pub use sampler::NegativeSampler;
+
+/// The README's Rust snippets, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
