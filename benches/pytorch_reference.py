@@ -81,6 +81,34 @@ def mi_workload():
     return step, float("nan")
 
 
+def simclr_workload():
+    def cnn():
+        return nn.Sequential(
+            nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 64),
+        )
+
+    net = cnn()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    a, b = torch.rand(256, 3, 32, 32), torch.rand(256, 3, 32, 32)
+    n = 256
+
+    def step():
+        z = F.normalize(net(torch.cat([a, b])), dim=1)
+        sim = (z @ z.T / 0.5).masked_fill(torch.eye(2 * n, dtype=torch.bool), float("-inf"))
+        target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
+        loss = F.cross_entropy(sim, target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        float(loss.detach())
+
+    return step, float("nan")
+
+
 def sgemm():
     a, b = torch.rand(1024, 1024), torch.rand(1024, 1024)
     return (lambda: float((a @ b).sum())), 2.0 * 1024 ** 3
@@ -93,6 +121,7 @@ WORKLOADS = {
     "loss_n4096": lambda: loss_workload(4096, False),
     "ntxent_n1024": lambda: loss_workload(1024, True),
     "mi_step_b128": mi_workload,
+    "simclr_step_b256": simclr_workload,
 }
 
 

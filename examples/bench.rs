@@ -16,11 +16,11 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Distribution, ElementConversion, Int, Tensor};
 use clap::Parser;
 use infonce::backend::BackendKind;
-use infonce::critic::SeparableCriticConfig;
+use infonce::critic::{CosineCriticConfig, SeparableCriticConfig};
 use infonce::data::CorrelatedGaussian;
-use infonce::encoder::IdentityEncoder;
-use infonce::model::SharedEncoderModel;
-use infonce::sampler::InBatchSampler;
+use infonce::encoder::{IdentityEncoder, ReferenceCnn};
+use infonce::model::{PairBatch, SharedEncoderModel};
+use infonce::sampler::{InBatchSampler, TwoViewSampler};
 use infonce::trainer::{BatchSource, StepContext, Trainer, TrainerConfig};
 use infonce::{loss, Error};
 
@@ -37,7 +37,8 @@ const WORKLOADS: &[&str] = &[
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Workload name, or `all`: sgemm_1024, loss_n256, loss_n1024, loss_n4096, ntxent_n1024, mi_step_b128.
+    /// Workload name, or `all`: sgemm_1024, loss_n256, loss_n1024, loss_n4096, ntxent_n1024,
+    /// mi_step_b128, simclr_step_b256.
     #[arg(long, default_value = "all")]
     workload: String,
     /// Backend: ndarray, wgpu (feature `wgpu`) or flex (feature `flex`).
@@ -166,6 +167,23 @@ fn run_one<B: AutodiffBackend>(device: B::Device, name: &str, args: &Args) -> in
             let batch = BatchSource::<B>::batch(&data, &ctx, &device)?;
             let ms = time(args.warmup, args.repeats, || {
                 trainer.train_step(batch.clone(), 5e-4).map(|_| ())
+            })?;
+            (ms, f64::NAN)
+        }
+        "simclr_step_b256" => {
+            // The reference CNN on two views of 256 noise images, NT-Xent τ = 0.5, Adam 1e-3.
+            let critic = CosineCriticConfig::new()
+                .with_temperature(0.5)
+                .init::<B>(&device)?;
+            let model = SharedEncoderModel::new(ReferenceCnn::<B>::new(3, &device), critic);
+            let config = TrainerConfig::new()
+                .with_learning_rate(1e-3)
+                .with_progress(false);
+            let mut trainer = Trainer::new(config, model, TwoViewSampler, device.clone())?;
+            let views = || Tensor::<B, 4>::random([256, 3, 32, 32], Distribution::Default, &device);
+            let batch = PairBatch::new(views(), views());
+            let ms = time(args.warmup, args.repeats, || {
+                trainer.train_step(batch.clone(), 1e-3).map(|_| ())
             })?;
             (ms, f64::NAN)
         }

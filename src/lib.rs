@@ -29,6 +29,8 @@ pub mod eval;
 pub mod io;
 pub mod loss;
 pub mod model;
+pub mod recipes;
+pub mod report;
 pub mod sampler;
 pub mod trainer;
 

@@ -8,11 +8,14 @@
 #[macro_use]
 mod common;
 
+mod augment;
 mod backends_agree;
 mod critics;
 mod errors;
+mod evaluation;
 mod gaussian_mi;
 mod loss_gradients;
 mod loss_identities;
+mod readers;
 mod samplers;
 mod trainer;

@@ -1,5 +1,15 @@
-//! Data sources.
+//! Data: sources of training batches, image datasets, readers and augmentation.
 
+pub mod augment;
+mod data_spec;
 mod gaussian;
+mod image_dataset;
+pub mod readers;
+mod synthetic_shapes;
+mod two_view_images;
 
+pub use data_spec::DataSpec;
 pub use gaussian::CorrelatedGaussian;
+pub use image_dataset::{ImageDataset, TrainTest};
+pub use synthetic_shapes::{synthetic_shapes, SHAPE_CLASSES};
+pub use two_view_images::TwoViewImages;

@@ -1,0 +1,136 @@
+//! MNIST's IDX format (LeCun et al.), plain or gzipped.
+
+use std::path::Path;
+
+use super::{plain_or_gz, read_maybe_gz};
+use crate::data::{ImageDataset, TrainTest};
+use crate::{Error, Result};
+
+fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
+    Error::CorruptFile {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// Reads an IDX3 image file (magic 0x00000803, unsigned bytes): `(count, rows, cols,
+/// pixels in [0, 1])`. Any image size is accepted.
+///
+/// # Errors
+/// [`Error::CorruptFile`] naming the file for a wrong magic number or a truncated body.
+pub fn read_idx_images(path: &Path) -> Result<(usize, usize, usize, Vec<f32>)> {
+    let bytes = read_maybe_gz(path)?;
+    if bytes.len() < 16 {
+        return Err(corrupt(
+            path,
+            format!(
+                "truncated: {} bytes, the IDX3 header alone is 16",
+                bytes.len()
+            ),
+        ));
+    }
+    let magic = be_u32(&bytes, 0);
+    if magic != 0x0000_0803 {
+        return Err(corrupt(
+            path,
+            format!("wrong magic number {magic:#010x}, expected 0x00000803 (IDX3 unsigned bytes)"),
+        ));
+    }
+    let (n, rows, cols) = (
+        be_u32(&bytes, 4) as usize,
+        be_u32(&bytes, 8) as usize,
+        be_u32(&bytes, 12) as usize,
+    );
+    let expected = n
+        .checked_mul(rows)
+        .and_then(|v| v.checked_mul(cols))
+        .ok_or_else(|| corrupt(path, "header sizes overflow"))?;
+    if bytes.len() - 16 != expected {
+        return Err(corrupt(
+            path,
+            format!("truncated or padded: header announces {n} images of {rows}×{cols} = {expected} bytes, body has {}", bytes.len() - 16),
+        ));
+    }
+    if rows == 0 || cols == 0 {
+        return Err(corrupt(path, format!("images of size {rows}×{cols}")));
+    }
+    Ok((
+        n,
+        rows,
+        cols,
+        bytes[16..].iter().map(|&b| b as f32 / 255.0).collect(),
+    ))
+}
+
+/// Reads an IDX1 label file (magic 0x00000801).
+///
+/// # Errors
+/// [`Error::CorruptFile`] for a wrong magic number or a truncated body.
+pub fn read_idx_labels(path: &Path) -> Result<Vec<usize>> {
+    let bytes = read_maybe_gz(path)?;
+    if bytes.len() < 8 {
+        return Err(corrupt(
+            path,
+            format!(
+                "truncated: {} bytes, the IDX1 header alone is 8",
+                bytes.len()
+            ),
+        ));
+    }
+    let magic = be_u32(&bytes, 0);
+    if magic != 0x0000_0801 {
+        return Err(corrupt(
+            path,
+            format!("wrong magic number {magic:#010x}, expected 0x00000801 (IDX1 unsigned bytes)"),
+        ));
+    }
+    let n = be_u32(&bytes, 4) as usize;
+    if bytes.len() - 8 != n {
+        return Err(corrupt(
+            path,
+            format!(
+                "truncated or padded: header announces {n} labels, body has {}",
+                bytes.len() - 8
+            ),
+        ));
+    }
+    Ok(bytes[8..].iter().map(|&b| b as usize).collect())
+}
+
+fn read_split(dir: &Path, images: &str, labels: &str) -> Result<ImageDataset> {
+    let image_path = plain_or_gz(dir, images)?;
+    let label_path = plain_or_gz(dir, labels)?;
+    let (n, rows, cols, pixels) = read_idx_images(&image_path)?;
+    let labels = read_idx_labels(&label_path)?;
+    if labels.len() != n {
+        return Err(corrupt(
+            &label_path,
+            format!(
+                "{} labels for the {n} images of {}",
+                labels.len(),
+                image_path.display()
+            ),
+        ));
+    }
+    let num_classes = labels.iter().max().map_or(0, |&m| m + 1).max(10);
+    ImageDataset::new(1, rows, cols, pixels, labels, num_classes)
+}
+
+/// Reads the four MNIST files from `dir` under their usual names
+/// (`train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`,
+/// `t10k-labels-idx1-ubyte`), each optionally `.gz`. Fashion-MNIST and KMNIST use the same
+/// layout.
+///
+/// # Errors
+/// [`Error::Io`] for a missing file; [`Error::CorruptFile`] for a bad magic number, a
+/// truncated file or a label count that does not match the image count.
+pub fn read_mnist(dir: &Path) -> Result<TrainTest> {
+    Ok(TrainTest {
+        train: read_split(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte")?,
+        test: read_split(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")?,
+    })
+}
