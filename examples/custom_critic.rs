@@ -96,11 +96,5 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match infonce::with_backend!(args.backend, run, &args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    infonce::backend::exit_code(infonce::with_backend!(args.backend, run, &args))
 }

@@ -28,16 +28,16 @@ struct Args {
     #[arg(long, default_value = "synthetic")]
     data: DataSpec,
     /// Training epochs.
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, default_value_t = 8)]
     epochs: usize,
     /// Pairs per batch.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 64)]
     batch_size: usize,
     /// Output directory.
     #[arg(long, default_value = "out/simclr")]
     out: PathBuf,
     /// NT-Xent temperature.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.2)]
     temperature: f64,
     /// Adam learning rate.
     #[arg(long, default_value_t = 2e-3)]
@@ -46,7 +46,7 @@ struct Args {
     #[arg(long, default_value_t = 16)]
     width: usize,
     /// Number of synthetic training images (test: a fifth of it).
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = 2000)]
     synthetic_images: usize,
     /// Side length of synthetic and image-folder images.
     #[arg(long, default_value_t = 16)]
@@ -58,7 +58,7 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     max_train: usize,
     /// Smallest crop, as a fraction of the image area.
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = 0.3)]
     crop_min: f32,
     /// Seed.
     #[arg(long, default_value_t = 0)]
@@ -129,11 +129,5 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match infonce::with_backend!(args.backend, run, &args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    infonce::backend::exit_code(infonce::with_backend!(args.backend, run, &args))
 }

@@ -93,6 +93,18 @@ impl FromStr for BackendKind {
     }
 }
 
+/// The exit code of an example or tool: success, or the error on one line of stderr (no
+/// panic, no backtrace) and failure.
+pub fn exit_code(result: Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Checks that a wgpu adapter exists by running one tiny operation on the default device.
 ///
 /// Burn panics when no adapter is found; this turns that into

@@ -104,6 +104,8 @@ impl GaussianBenchmark {
             return Err(Error::config("steps", "must be ≥ 1"));
         }
         let d = self.dim;
+        // Seed the backend so the critic's initial parameters follow from `seed`.
+        B::seed(device, self.seed);
         let est = match self.critic {
             GaussianCritic::Separable => self.train(
                 SeparableCriticConfig::new()

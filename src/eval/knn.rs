@@ -2,6 +2,7 @@
 
 use rayon::prelude::*;
 
+use super::labelled_features::check_labelled;
 use crate::{Error, Result};
 
 /// L2-normalises each row of a row-major `[n, dim]` matrix (norm clamped at 1e-12).
@@ -51,29 +52,15 @@ pub fn knn_accuracy(
             format!("need dim ≥ 1, k ≥ 1, temperature > 0 (got {dim}, {k}, {temperature})"),
         ));
     }
-    for (what, x, labels) in [
-        ("train features", train, train_labels),
-        ("test features", test, test_labels),
-    ] {
-        if x.len() != labels.len() * dim {
-            return Err(Error::shape(
-                what,
-                format!("{} × {dim}", labels.len()),
-                format!("{} values", x.len()),
-            ));
-        }
-        if labels.is_empty() {
-            return Err(Error::EmptyBatch {
-                what: format!("kNN {what}"),
-            });
-        }
-        if let Some(&l) = labels.iter().find(|&&l| l >= num_classes) {
-            return Err(Error::config(
-                "labels",
-                format!("label {l} ≥ num_classes {num_classes}"),
-            ));
-        }
-    }
+    check_labelled(
+        "kNN",
+        train,
+        train_labels,
+        test,
+        test_labels,
+        dim,
+        num_classes,
+    )?;
     let train = normalize_rows(train, dim);
     let test = normalize_rows(test, dim);
     let k = k.min(train_labels.len());

@@ -6,6 +6,7 @@ use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{activation::log_softmax, Int, Tensor, TensorData};
 
+use super::labelled_features::check_labelled;
 use crate::{Error, Result};
 
 /// Settings of [`linear_probe`].
@@ -82,29 +83,15 @@ pub fn linear_probe<B: AutodiffBackend>(
             "need steps ≥ 1, dim ≥ 1 and at least 2 classes",
         ));
     }
-    for (what, x, labels) in [
-        ("train features", train, train_labels),
-        ("test features", test, test_labels),
-    ] {
-        if x.len() != labels.len() * dim {
-            return Err(Error::shape(
-                what,
-                format!("{} × {dim}", labels.len()),
-                format!("{} values", x.len()),
-            ));
-        }
-        if labels.is_empty() {
-            return Err(Error::EmptyBatch {
-                what: format!("linear probe {what}"),
-            });
-        }
-        if let Some(&l) = labels.iter().find(|&&l| l >= num_classes) {
-            return Err(Error::config(
-                "labels",
-                format!("label {l} ≥ num_classes {num_classes}"),
-            ));
-        }
-    }
+    check_labelled(
+        "linear probe",
+        train,
+        train_labels,
+        test,
+        test_labels,
+        dim,
+        num_classes,
+    )?;
     let (train, test) = standardise(train, test, dim);
     let (n, m) = (train_labels.len(), test_labels.len());
     let x = Tensor::<B, 2>::from_data(TensorData::new(train, [n, dim]), device);

@@ -4,6 +4,7 @@ mod alignment_uniformity;
 mod features;
 mod gaussian_benchmark;
 mod knn;
+mod labelled_features;
 mod linear_probe;
 mod mi_estimate;
 

@@ -67,17 +67,17 @@ pub struct SimclrConfig {
 impl Default for SimclrConfig {
     fn default() -> Self {
         Self {
-            epochs: 15,
-            batch_size: 128,
+            epochs: 8,
+            batch_size: 64,
             learning_rate: 2e-3,
-            temperature: 0.5,
+            temperature: 0.2,
             width: 16,
             stages: 3,
             projection_dim: 64,
             // SimCLR's colour distortion of strength 1 (Appendix A): colour must not be a
             // shortcut for telling images apart.
             augment: AugmentConfig {
-                crop_scale: (0.2, 1.0),
+                crop_scale: (0.3, 1.0),
                 brightness: 0.8,
                 contrast: 0.8,
                 saturation: 0.8,
@@ -210,6 +210,8 @@ pub fn train_simclr<B: AutodiffBackend>(
     )?;
     let steps_per_epoch = train.len() / config.batch_size;
 
+    // Seed the backend so the initial parameters, too, follow from `seed`.
+    B::seed(device, config.seed);
     let model = simclr_model::<B>(config, channels, device)?;
     let trainer_config = TrainerConfig::new()
         .with_epochs(config.epochs)

@@ -1,7 +1,7 @@
 //! One augmented view of one image.
 
 use image::imageops::{self, FilterType};
-use image::{ImageBuffer, Luma, Rgb};
+use image::{ImageBuffer, Luma, Pixel, Rgb};
 use rand::RngExt;
 
 use super::color;
@@ -24,18 +24,12 @@ pub fn augment(
     let size = config.output_size;
     let (top, left, ch, cw) = crop_window(rng, h, w, config.crop_scale, config.crop_ratio);
     let flip = rng.random::<f32>() < config.flip_probability;
+    let window = (left as u32, top as u32, cw as u32, ch as u32);
     let mut out = match channels {
         1 => {
             let img: ImageBuffer<Luma<f32>, Vec<f32>> =
                 ImageBuffer::from_raw(w as u32, h as u32, image.to_vec()).expect("sized buffer");
-            let crop =
-                imageops::crop_imm(&img, left as u32, top as u32, cw as u32, ch as u32).to_image();
-            let mut resized =
-                imageops::resize(&crop, size as u32, size as u32, FilterType::Triangle);
-            if flip {
-                imageops::flip_horizontal_in_place(&mut resized);
-            }
-            resized.into_raw()
+            crop_resize_flip(&img, window, size as u32, flip)
         }
         _ => {
             let plane = h * w;
@@ -44,14 +38,7 @@ pub fn augment(
                 .collect();
             let img: ImageBuffer<Rgb<f32>, Vec<f32>> =
                 ImageBuffer::from_raw(w as u32, h as u32, hwc).expect("sized buffer");
-            let crop =
-                imageops::crop_imm(&img, left as u32, top as u32, cw as u32, ch as u32).to_image();
-            let mut resized =
-                imageops::resize(&crop, size as u32, size as u32, FilterType::Triangle);
-            if flip {
-                imageops::flip_horizontal_in_place(&mut resized);
-            }
-            let raw = resized.into_raw();
+            let raw = crop_resize_flip(&img, window, size as u32, flip);
             (0..3)
                 .flat_map(|c| raw.iter().skip(c).step_by(3).copied().collect::<Vec<_>>())
                 .collect()
@@ -80,6 +67,23 @@ pub fn augment(
         out = blur_planes(&out, channels, size, sigma);
     }
     out
+}
+
+/// Crops `window = (left, top, width, height)`, resizes to `size × size` (bilinear) and
+/// optionally mirrors; returns the interleaved samples.
+fn crop_resize_flip<P: Pixel<Subpixel = f32> + 'static>(
+    img: &ImageBuffer<P, Vec<f32>>,
+    window: (u32, u32, u32, u32),
+    size: u32,
+    flip: bool,
+) -> Vec<f32> {
+    let (left, top, cw, ch) = window;
+    let crop = imageops::crop_imm(img, left, top, cw, ch).to_image();
+    let mut resized = imageops::resize(&crop, size, size, FilterType::Triangle);
+    if flip {
+        imageops::flip_horizontal_in_place(&mut resized);
+    }
+    resized.into_raw()
 }
 
 /// Gaussian blur of each channel plane (image's `blur`).
