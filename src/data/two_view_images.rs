@@ -104,24 +104,18 @@ impl TwoViewImages {
             .enumerate()
             .map(|(k, &i)| {
                 let mut rng = ctx.rng(VIEW_STREAM + k as u64);
-                let img = data.image(i);
-                let a = augment(
-                    img,
-                    data.channels,
-                    data.height,
-                    data.width,
-                    config,
-                    &mut rng,
-                );
-                let b = augment(
-                    img,
-                    data.channels,
-                    data.height,
-                    data.width,
-                    config,
-                    &mut rng,
-                );
-                (a, b)
+                let mut view = || {
+                    augment(
+                        data.image(i),
+                        data.channels,
+                        data.height,
+                        data.width,
+                        config,
+                        &mut rng,
+                    )
+                };
+                let a = view();
+                (a, view())
             })
             .collect();
         let (a, b): (Vec<_>, Vec<_>) = views.into_iter().unzip();

@@ -223,19 +223,23 @@ pub fn train_simclr<B: AutodiffBackend>(
         .with_keep_checkpoints(2)
         .with_out_dir(config.out_dir.as_ref().map(|d| d.display().to_string()));
     let mut trainer = Trainer::new(trainer_config, model, TwoViewSampler, device.clone())?;
-    let knn = |model: &SimclrModel<B>| -> Result<f64> {
-        let (tr, dim) = features(model, &eval_train, device)?;
-        let (te, _) = features(model, &eval_test, device)?;
+    // Weighted kNN (τ = 0.07, as InstDisc) of test features against train features.
+    let knn_on = |train_f: &[f32], test_f: &[f32], dim: usize| -> Result<f64> {
         knn_accuracy(
-            &tr,
+            train_f,
             &eval_train.labels,
-            &te,
+            test_f,
             &eval_test.labels,
             dim,
             num_classes,
             config.knn_k,
             0.07,
         )
+    };
+    let knn = |model: &SimclrModel<B>| -> Result<f64> {
+        let (tr, dim) = features(model, &eval_train, device)?;
+        let (te, _) = features(model, &eval_test, device)?;
+        knn_on(&tr, &te, dim)
     };
     let summary = trainer.fit_with_hook(&source, |model, record| {
         let mut metrics = BTreeMap::new();
@@ -251,16 +255,7 @@ pub fn train_simclr<B: AutodiffBackend>(
     let probe = LinearProbeConfig::default();
     let evaluate = |train_f: &[f32], test_f: &[f32], dim: usize| -> Result<(f64, f64)> {
         Ok((
-            knn_accuracy(
-                train_f,
-                &eval_train.labels,
-                test_f,
-                &eval_test.labels,
-                dim,
-                num_classes,
-                config.knn_k,
-                0.07,
-            )?,
+            knn_on(train_f, test_f, dim)?,
             linear_probe::<B>(
                 train_f,
                 &eval_train.labels,
