@@ -5,6 +5,7 @@
 //!
 //!     cargo run --release --example simclr                       # embedded synthetic shapes
 //!     cargo run --release --example simclr -- --data idx:~/mnist --epochs 5
+//!     cargo run --release --example simclr -- --resume          # after a crash or Ctrl-C
 //!
 //! Writes `OUT/report.json`, `OUT/history.json`, `OUT/curves.svg` and `OUT/checkpoints/`.
 
@@ -28,7 +29,7 @@ struct Args {
     #[arg(long, default_value = "synthetic")]
     data: DataSpec,
     /// Training epochs.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 40)]
     epochs: usize,
     /// Pairs per batch.
     #[arg(long, default_value_t = 64)]
@@ -63,6 +64,9 @@ struct Args {
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Continue an interrupted run from the newest good checkpoint in `<out>/checkpoints`.
+    #[arg(long)]
+    resume: bool,
 }
 
 fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()> {
@@ -94,6 +98,7 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
         stages: args.stages,
         seed: args.seed,
         out_dir: Some(args.out.clone()),
+        resume: args.resume,
         augment: infonce::data::augment::AugmentConfig {
             crop_scale: (args.crop_min, 1.0),
             ..SimclrConfig::default().augment

@@ -44,17 +44,28 @@ pub enum Error {
         /// What is wrong with it and what is allowed.
         reason: String,
     },
-    /// Training produced a NaN or infinite loss.
-    #[error("non-finite loss {value} at step {step}: {hint}")]
-    NonFiniteLoss {
-        /// The optimiser step at which the loss was computed.
+    /// Training produced a NaN or an infinity: in the loss, or in the gradient of a
+    /// parameter. The update of that step was not applied.
+    #[error("non-finite {tensor} ({value}) at step {step}: {hint}{}", last_checkpoint_note(.last_checkpoint))]
+    NonFinite {
+        /// The optimiser step at which it appeared.
         step: u64,
-        /// The loss value that was read back.
+        /// Which tensor: `loss`, or `gradient of <parameter path>`.
+        tensor: String,
+        /// The value read back (the loss, or the sum of the gradient).
         value: f64,
         /// What to try (a lower learning rate, a higher temperature, gradient clipping...).
         hint: String,
-        /// The last checkpoint written before the failure, if any.
+        /// The last checkpoint written (or resumed from) before the failure, if any.
         last_checkpoint: Option<PathBuf>,
+    },
+    /// No checkpoint in a directory could be resumed from.
+    #[error("no usable checkpoint in {dir}{}", skipped_note(.skipped))]
+    NoUsableCheckpoint {
+        /// The directory searched.
+        dir: PathBuf,
+        /// Every checkpoint tried, newest first, with why it was refused.
+        skipped: Vec<String>,
     },
     /// The requested backend is unavailable (no GPU adapter, feature not compiled in).
     #[error("backend unavailable: {0}")]
@@ -85,6 +96,21 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+}
+
+fn last_checkpoint_note(path: &Option<PathBuf>) -> String {
+    match path {
+        Some(p) => format!("; last good checkpoint: {}", p.display()),
+        None => "; no checkpoint was written before it".into(),
+    }
+}
+
+fn skipped_note(skipped: &[String]) -> String {
+    if skipped.is_empty() {
+        " (none found)".into()
+    } else {
+        format!(" (tried: {})", skipped.join("; "))
+    }
 }
 
 /// `Result` with [`Error`] as its error type.

@@ -10,12 +10,18 @@ mod common;
 
 mod augment;
 mod backends_agree;
+mod checkpoints;
+mod convolution;
+mod crash;
 mod critics;
 mod errors;
 mod evaluation;
+mod example_errors;
 mod gaussian_mi;
+mod guard_rails;
 mod loss_gradients;
 mod loss_identities;
 mod readers;
 mod samplers;
 mod trainer;
+mod validation;

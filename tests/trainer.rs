@@ -15,9 +15,9 @@ use infonce::trainer::{
 };
 use infonce::Error;
 
-type Model<B> = SharedEncoderModel<B, IdentityEncoder<B>, SeparableCritic<B>>;
+pub(crate) type Model<B> = SharedEncoderModel<B, IdentityEncoder<B>, SeparableCritic<B>>;
 
-fn model<B: Backend>(device: &B::Device) -> Model<B> {
+pub(crate) fn model<B: Backend>(device: &B::Device) -> Model<B> {
     let critic = SeparableCriticConfig::new()
         .with_d_context(4)
         .with_d_candidate(4)
@@ -28,18 +28,18 @@ fn model<B: Backend>(device: &B::Device) -> Model<B> {
     SharedEncoderModel::new(IdentityEncoder::new(), critic)
 }
 
-fn data() -> CorrelatedGaussian {
+pub(crate) fn data() -> CorrelatedGaussian {
     CorrelatedGaussian::with_mi(4, 1.5, 32, 8).unwrap()
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("infonce-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
 
 /// Every float parameter, in visiting order.
-fn parameters<B: Backend, M: Module<B>>(m: &M) -> Vec<f32> {
+pub(crate) fn parameters<B: Backend, M: Module<B>>(m: &M) -> Vec<f32> {
     struct Collect<B: Backend>(Vec<f32>, core::marker::PhantomData<B>);
     impl<B: Backend> ModuleVisitor<B> for Collect<B> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
@@ -224,14 +224,19 @@ fn non_finite_loss_stops_with_the_step<B: AutodiffBackend>(device: &B::Device) {
         Trainer::new(config, model::<B>(device), InBatchSampler, device.clone()).unwrap();
     let before = parameters(trainer.model());
     match trainer.fit(&PoisonAt(data(), 3)) {
-        Err(Error::NonFiniteLoss {
-            step, value, hint, ..
+        Err(Error::NonFinite {
+            step,
+            tensor,
+            value,
+            hint,
+            ..
         }) => {
             assert_eq!(step, 3);
+            assert_eq!(tensor, "loss");
             assert!(value.is_nan());
             assert!(hint.contains("learning rate"));
         }
-        other => panic!("expected NonFiniteLoss, got {other:?}"),
+        other => panic!("expected NonFinite, got {other:?}"),
     }
     assert_eq!(trainer.step(), 3, "the poisoned step must not be applied");
     let after = parameters(trainer.model());

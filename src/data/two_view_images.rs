@@ -53,7 +53,8 @@ impl TwoViewImages {
     /// A source over `data`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for an invalid augmentation config or a batch size below 2;
+    /// [`Error::InvalidConfig`] for an invalid augmentation config, a batch size below 2 or
+    /// images smaller than `output_size`;
     /// [`Error::EmptyBatch`] when the dataset has fewer images than one batch.
     pub fn new(data: Arc<ImageDataset>, config: AugmentConfig, batch_size: usize) -> Result<Self> {
         config.validate()?;
@@ -70,6 +71,18 @@ impl TwoViewImages {
                     data.len()
                 ),
             });
+        }
+        if data.height < config.output_size || data.width < config.output_size {
+            return Err(Error::config(
+                "output_size",
+                format!(
+                    "images of {}×{} are smaller than the {s}×{s} crop output; lower \
+                     output_size or use larger images",
+                    data.height,
+                    data.width,
+                    s = config.output_size
+                ),
+            ));
         }
         Ok(Self {
             data,

@@ -46,3 +46,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Error::io(path, e)
     })
 }
+
+/// Removes the temporary files [`write_atomic`] left in `dir` when another process was
+/// killed mid-write (those of this process are in flight and kept). Best effort: a file
+/// that cannot be removed stays.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let own = std::process::id().to_string();
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale = name.starts_with('.')
+            && name
+                .rsplit_once(".tmp-")
+                .is_some_and(|(_, pid)| pid != own && pid.parse::<u32>().is_ok());
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}

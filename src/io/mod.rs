@@ -3,5 +3,5 @@
 mod atomic_write;
 mod json;
 
-pub use atomic_write::write_atomic;
+pub use atomic_write::{remove_stale_temporaries, write_atomic};
 pub use json::{read_json, write_json};

@@ -21,7 +21,7 @@ use crate::io::write_json;
 use crate::model::SharedEncoderModel;
 use crate::report::plot_training_curves;
 use crate::sampler::TwoViewSampler;
-use crate::trainer::{Trainer, TrainerConfig};
+use crate::trainer::{BestMetric, Checkpoint, Trainer, TrainerConfig};
 use crate::{Error, Result};
 
 /// The SimCLR model: ResNet backbone + projection head, shared by both views, cosine critic.
@@ -62,17 +62,20 @@ pub struct SimclrConfig {
     pub out_dir: Option<PathBuf>,
     /// Show the progress bar.
     pub progress: bool,
+    /// Continue from the newest usable checkpoint in `out_dir/checkpoints` (falling back
+    /// past damaged ones) instead of starting over; a fresh start when there is none.
+    pub resume: bool,
 }
 
 impl Default for SimclrConfig {
     fn default() -> Self {
         Self {
-            epochs: 8,
+            epochs: 40,
             batch_size: 64,
             learning_rate: 2e-3,
             temperature: 0.2,
             width: 16,
-            stages: 3,
+            stages: 2,
             projection_dim: 64,
             // SimCLR's colour distortion of strength 1 (Appendix A): colour must not be a
             // shortcut for telling images apart.
@@ -91,7 +94,57 @@ impl Default for SimclrConfig {
             seed: 0,
             out_dir: None,
             progress: true,
+            resume: false,
         }
+    }
+}
+
+impl SimclrConfig {
+    /// Checks every field's range (and the augmentation's).
+    ///
+    /// # Errors
+    /// [`Error::InvalidTemperature`] or [`Error::InvalidConfig`] naming the field.
+    pub fn validate(&self) -> Result<()> {
+        let at_least = |name: &str, v: usize, min: usize| {
+            if v < min {
+                Err(Error::config(name, format!("must be ≥ {min}, got {v}")))
+            } else {
+                Ok(())
+            }
+        };
+        at_least("epochs", self.epochs, 1)?;
+        at_least("batch_size", self.batch_size, 2)?;
+        at_least("width", self.width, 1)?;
+        at_least("stages", self.stages, 1)?;
+        at_least("projection_dim", self.projection_dim, 1)?;
+        at_least("knn_every", self.knn_every, 1)?;
+        at_least("knn_k", self.knn_k, 1)?;
+        at_least("eval_train_limit", self.eval_train_limit, 1)?;
+        at_least("eval_test_limit", self.eval_test_limit, 1)?;
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(Error::config(
+                "learning_rate",
+                format!("must be finite and > 0, got {}", self.learning_rate),
+            ));
+        }
+        if !(self.temperature.is_finite() && self.temperature > 0.0) {
+            return Err(Error::InvalidTemperature(self.temperature));
+        }
+        self.augment.validate()
+    }
+
+    /// Parses and validates a config from JSON text (missing fields take their defaults,
+    /// unknown fields are refused); `source` (a file name) prefixes errors.
+    ///
+    /// # Errors
+    /// [`Error::Json`] with serde's message; those of [`SimclrConfig::validate`].
+    pub fn from_json(text: &str, source: &str) -> Result<Self> {
+        let config: SimclrConfig = serde_json::from_str(text).map_err(|e| Error::Json {
+            context: source.to_string(),
+            source: e,
+        })?;
+        config.validate()?;
+        Ok(config)
     }
 }
 
@@ -191,13 +244,11 @@ pub fn train_simclr<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<SimclrReport> {
     let start = Instant::now();
+    config.validate()?;
     data.train.require_non_empty("SimCLR training set")?;
     data.test.require_non_empty("SimCLR test set")?;
-    if config.knn_every == 0 || config.knn_k == 0 {
-        return Err(Error::config("knn_every / knn_k", "must be ≥ 1"));
-    }
     let mut augment_config = config.augment.clone();
-    augment_config.output_size = data.train.height.max(data.train.width);
+    augment_config.output_size = data.train.height.min(data.train.width);
     let channels = data.train.channels;
     let eval_train = subset(&data.train, config.eval_train_limit);
     let eval_test = subset(&data.test, config.eval_test_limit);
@@ -221,8 +272,29 @@ pub fn train_simclr<B: AutodiffBackend>(
         .with_progress(config.progress)
         .with_checkpoint_every(config.out_dir.as_ref().map(|_| steps_per_epoch as u64))
         .with_keep_checkpoints(2)
+        .with_keep_best(Some(BestMetric::max("knn_top1")))
         .with_out_dir(config.out_dir.as_ref().map(|d| d.display().to_string()));
-    let mut trainer = Trainer::new(trainer_config, model, TwoViewSampler, device.clone())?;
+    let checkpoints = config.out_dir.as_ref().map(|d| d.join("checkpoints"));
+    let previous = checkpoints
+        .as_deref()
+        .filter(|dir| config.resume && Checkpoint::latest_in(dir).is_some());
+    let mut trainer = match previous {
+        Some(dir) => {
+            let (trainer, skipped) = Trainer::resume_latest(
+                trainer_config,
+                model,
+                TwoViewSampler,
+                device.clone(),
+                dir,
+                true,
+            )?;
+            for e in skipped {
+                eprintln!("skipped a checkpoint that cannot be used: {e}");
+            }
+            trainer
+        }
+        None => Trainer::new(trainer_config, model, TwoViewSampler, device.clone())?,
+    };
     // Weighted kNN (τ = 0.07, as InstDisc) of test features against train features.
     let knn_on = |train_f: &[f32], test_f: &[f32], dim: usize| -> Result<f64> {
         knn_accuracy(

@@ -31,6 +31,13 @@ pub struct CheckpointMeta {
     /// Running sums of the current epoch.
     #[serde(default)]
     pub(crate) epoch_sums: EpochAccumulator,
+    /// Dotted path and shape of every float parameter of the model, checked before the
+    /// model record is loaded so that another architecture is refused by name.
+    #[serde(default)]
+    pub param_shapes: Vec<(String, Vec<usize>)>,
+    /// The best value so far of the configured `keep_best` metric.
+    #[serde(default)]
+    pub best_value: Option<f64>,
 }
 
 /// A checkpoint read from disk, sections not yet decoded.
@@ -123,6 +130,14 @@ impl Checkpoint {
         }
         let meta: CheckpointMeta = serde_json::from_slice(sections[0])
             .map_err(|e| corrupt(format!("metadata unreadable: {e}")))?;
+        if !same_release_line(&meta.crate_version, env!("CARGO_PKG_VERSION")) {
+            return Err(corrupt(format!(
+                "written by infonce {}, this is infonce {}: records of another release line \
+                 are not read",
+                meta.crate_version,
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
         Ok(Checkpoint {
             path: path.to_path_buf(),
             meta,
@@ -131,11 +146,35 @@ impl Checkpoint {
         })
     }
 
+    /// Writes this checkpoint (atomically) to `path`, re-encoding it: for tools that edit
+    /// the metadata or move checkpoints between directories.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn write_to(&self, path: &Path) -> Result<()> {
+        Self::write(path, &self.meta, &self.model, &self.optimizer)
+    }
+
     /// The newest checkpoint (highest step) in `dir`, if any.
     pub fn latest_in(dir: &Path) -> Option<PathBuf> {
         list_checkpoints(dir).pop().map(|(_, p)| p)
     }
 }
+
+/// Whether two versions share a release line: the same major version, and for `0.x` the
+/// same minor version (semver's compatibility rule).
+fn same_release_line(a: &str, b: &str) -> bool {
+    let line = |v: &str| -> Option<(u64, u64)> {
+        let mut parts = v.split('.').map(|p| p.parse::<u64>().ok());
+        let major = parts.next()??;
+        let minor = parts.next()??;
+        Some((major, if major == 0 { minor } else { 0 }))
+    };
+    matches!((line(a), line(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// File name of the best checkpoint (never pruned).
+pub(crate) const BEST_NAME: &str = "best.ckpt";
 
 /// File name of the checkpoint at `step`.
 pub(crate) fn checkpoint_name(step: u64) -> String {

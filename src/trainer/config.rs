@@ -16,6 +16,54 @@ pub enum OptimizerKind {
     Sgd,
 }
 
+/// Whether a larger or a smaller value of a metric is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Goal {
+    /// Smaller is better (a loss).
+    Min,
+    /// Larger is better (an accuracy, the MI bound).
+    Max,
+}
+
+/// Which epoch-end metric picks the best checkpoint (`checkpoints/best.ckpt`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BestMetric {
+    /// `loss`, `mi_bound`, `accuracy`, or a metric the epoch hook reports (`knn_top1`...).
+    pub metric: String,
+    /// Whether larger or smaller is better.
+    pub goal: Goal,
+}
+
+impl BestMetric {
+    /// Keep the checkpoint with the largest `metric`.
+    pub fn max(metric: impl Into<String>) -> Self {
+        Self {
+            metric: metric.into(),
+            goal: Goal::Max,
+        }
+    }
+
+    /// Keep the checkpoint with the smallest `metric`.
+    pub fn min(metric: impl Into<String>) -> Self {
+        Self {
+            metric: metric.into(),
+            goal: Goal::Min,
+        }
+    }
+
+    /// Whether `value` beats `best` (anything finite beats nothing; NaN never wins).
+    pub fn improves(&self, value: f64, best: Option<f64>) -> bool {
+        value.is_finite()
+            && match (best, self.goal) {
+                (None, _) => true,
+                (Some(b), Goal::Min) => value < b,
+                (Some(b), Goal::Max) => value > b,
+            }
+    }
+}
+
 /// Everything that shapes a training run. Serialisable, so a run is described by a JSON
 /// file ([`TrainerConfig::from_file`]: missing fields take their defaults, unknown fields
 /// are refused) and recorded in its checkpoints.
@@ -61,6 +109,13 @@ pub struct TrainerConfig {
     pub checkpoint_every: Option<u64>,
     /// How many of the most recent checkpoints to keep. Default 3.
     pub keep_checkpoints: usize,
+    /// Also keep the checkpoint of the epoch with the best value of this metric, as
+    /// `checkpoints/best.ckpt` (never pruned). Default none.
+    pub keep_best: Option<BestMetric>,
+    /// After each backward pass, check every parameter's gradient for NaN and infinity and
+    /// stop with the parameter's name before the update. Costs one reduction per parameter
+    /// and one read-back per step. Default true.
+    pub check_gradients: bool,
     /// Directory for `history.json` and `checkpoints/`; nothing is written when unset.
     pub out_dir: Option<String>,
     /// Show a progress bar on the terminal. Default true.
@@ -82,6 +137,8 @@ impl Default for TrainerConfig {
             seed: 42,
             checkpoint_every: None,
             keep_checkpoints: 3,
+            keep_best: None,
+            check_gradients: true,
             out_dir: None,
             progress: true,
         }
@@ -117,6 +174,8 @@ builder!(
     with_seed => seed: u64,
     with_checkpoint_every => checkpoint_every: Option<u64>,
     with_keep_checkpoints => keep_checkpoints: usize,
+    with_keep_best => keep_best: Option<BestMetric>,
+    with_check_gradients => check_gradients: bool,
     with_out_dir => out_dir: Option<String>,
     with_progress => progress: bool,
 );
@@ -179,16 +238,34 @@ impl TrainerConfig {
         if self.keep_checkpoints == 0 {
             return Err(Error::config("keep_checkpoints", "must be ≥ 1"));
         }
+        if let Some(best) = &self.keep_best {
+            if best.metric.trim().is_empty() {
+                return Err(Error::config("keep_best.metric", "must name a metric"));
+            }
+        }
         Ok(())
     }
 
     /// Reads a config from a JSON file; unknown fields and wrong types are refused with
     /// serde's message and the file name.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read; those of [`TrainerConfig::from_json`].
     pub fn from_file(path: &Path) -> crate::Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let config: TrainerConfig = serde_json::from_str(&text).map_err(|source| Error::Json {
-            context: path.display().to_string(),
-            source,
+        Self::from_json(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates a config from JSON text; `source` (a file name) prefixes
+    /// errors.
+    ///
+    /// # Errors
+    /// [`Error::Json`] with serde's message (unknown field, wrong type, line and column);
+    /// [`Error::InvalidConfig`] for a value out of range.
+    pub fn from_json(text: &str, source: &str) -> crate::Result<Self> {
+        let config: TrainerConfig = serde_json::from_str(text).map_err(|e| Error::Json {
+            context: source.to_string(),
+            source: e,
         })?;
         config.validate()?;
         Ok(config)

@@ -28,6 +28,19 @@ pub struct EpochRecord {
     pub metrics: BTreeMap<String, f64>,
 }
 
+impl EpochRecord {
+    /// A metric by name: `loss`, `mi_bound`, `accuracy`, `log_n`, or one the hook reported.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        match name {
+            "loss" => Some(self.loss),
+            "mi_bound" => Some(self.mi_bound),
+            "accuracy" => Some(self.accuracy),
+            "log_n" => Some(self.log_n),
+            other => self.metrics.get(other).copied(),
+        }
+    }
+}
+
 /// Running sums within an epoch; saved in checkpoints so a mid-epoch resume reports the
 /// same means.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -15,13 +15,14 @@ mod checkpoint;
 mod config;
 mod history;
 mod optimizer;
+mod param_walk;
 mod progress;
 mod schedule;
 mod source;
 mod train_loop;
 
 pub use checkpoint::{Checkpoint, CheckpointMeta};
-pub use config::{OptimizerKind, TrainerConfig};
+pub use config::{BestMetric, Goal, OptimizerKind, TrainerConfig};
 pub use history::{EpochRecord, TrainingSummary};
 pub use schedule::learning_rate_at;
 pub use source::{BatchSource, StepContext};

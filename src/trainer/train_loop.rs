@@ -9,9 +9,10 @@ use burn::optim::GradientsParams;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 
-use super::checkpoint::{checkpoint_name, list_checkpoints};
+use super::checkpoint::{checkpoint_name, list_checkpoints, BEST_NAME};
 use super::history::EpochAccumulator;
 use super::optimizer::AnyOptimizer;
+use super::param_walk::{first_non_finite_gradient, param_shapes, shape_difference};
 use super::progress::Progress;
 use super::source::derive_rng;
 use super::{
@@ -29,7 +30,8 @@ const BACKEND_STREAM: u64 = 0xB4C6;
 ///
 /// One step: embed the batch, let the sampler build the candidate set, score it with the
 /// model's critic, compute the masked InfoNCE loss, read its value back (a non-finite loss
-/// stops training with [`Error::NonFiniteLoss`] before the update), backpropagate, update,
+/// stops training with [`Error::NonFinite`] before the update; so does a non-finite
+/// gradient, named by its parameter's path), backpropagate, update,
 /// then call the sampler's `after_step` hook.
 ///
 /// # Example
@@ -70,6 +72,7 @@ where
     history: Vec<EpochRecord>,
     epoch_sums: EpochAccumulator,
     last_checkpoint: Option<PathBuf>,
+    best_value: Option<f64>,
 }
 
 type ModelBytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
@@ -97,6 +100,7 @@ where
             history: Vec::new(),
             epoch_sums: EpochAccumulator::default(),
             last_checkpoint: None,
+            best_value: None,
         })
     }
 
@@ -120,11 +124,57 @@ where
         Ok(trainer)
     }
 
+    /// Resumes from the newest checkpoint in `dir` (a run's `checkpoints/` folder). With
+    /// `fallback`, a checkpoint that cannot be used (truncated, corrupt, another model
+    /// shape or crate version) is skipped for the next older one; the reasons of those
+    /// skipped come back beside the trainer, newest first. `best.ckpt` is not considered.
+    ///
+    /// # Errors
+    /// Without `fallback`, the newest checkpoint's error; [`Error::NoUsableCheckpoint`]
+    /// when none is left to try.
+    pub fn resume_latest(
+        config: TrainerConfig,
+        model: M,
+        sampler: S,
+        device: B::Device,
+        dir: &Path,
+        fallback: bool,
+    ) -> Result<(Self, Vec<Error>)>
+    where
+        S: Clone,
+    {
+        let mut skipped = Vec::new();
+        for (_, path) in list_checkpoints(dir).into_iter().rev() {
+            let attempt = Self::resume(
+                config.clone(),
+                model.clone(),
+                sampler.clone(),
+                device.clone(),
+                &path,
+            );
+            match attempt {
+                Ok(trainer) => return Ok((trainer, skipped)),
+                Err(e) if fallback => skipped.push(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::NoUsableCheckpoint {
+            dir: dir.to_path_buf(),
+            skipped: skipped.iter().map(ToString::to_string).collect(),
+        })
+    }
+
     fn restore(&mut self, checkpoint: Checkpoint) -> Result<()> {
         let corrupt = |what: &str, e: String| Error::CorruptFile {
             path: checkpoint.path.clone(),
             reason: format!("{what} does not fit this model: {e}"),
         };
+        // Burn loads records without comparing shapes (and panics on a different number
+        // of layers), so compare the stored inventory first.
+        let ours = param_shapes::<B, M>(self.model());
+        if let Some(diff) = shape_difference(&checkpoint.meta.param_shapes, &ours) {
+            return Err(corrupt("model record", diff));
+        }
         let record = Recorder::<B>::load(
             &ModelBytes::default(),
             checkpoint.model.clone(),
@@ -143,6 +193,7 @@ where
         self.step = checkpoint.meta.step;
         self.history = checkpoint.meta.history.clone();
         self.epoch_sums = checkpoint.meta.epoch_sums.clone();
+        self.best_value = checkpoint.meta.best_value;
         self.last_checkpoint = Some(checkpoint.path);
         Ok(())
     }
@@ -200,6 +251,7 @@ where
         }
         let total = per_epoch * self.config.epochs as u64;
         let progress = Progress::new(self.config.progress, total, self.step.min(total));
+        let mut best_seen = self.best_value.is_some();
         let mut last = None;
         let mut epoch_start = Instant::now();
         while self.step < total {
@@ -221,8 +273,17 @@ where
                 let mut record = self.epoch_sums.finish(self.step / per_epoch, self.step, lr);
                 record.metrics = hook(self.model(), &record)?;
                 progress.println(format_record(&record));
+                let best = self.config.keep_best.clone();
+                let value = best.as_ref().and_then(|b| record.metric(&b.metric));
                 self.history.push(record);
                 self.write_history()?;
+                if let (Some(best), Some(value)) = (best, value) {
+                    best_seen = true;
+                    if best.improves(value, self.best_value) {
+                        self.best_value = Some(value);
+                        self.save_best_in_out_dir()?;
+                    }
+                }
                 epoch_start = Instant::now();
             }
             let at_end = self.step == total;
@@ -235,6 +296,13 @@ where
             }
         }
         progress.finish();
+        if let (Some(best), false) = (&self.config.keep_best, best_seen) {
+            progress.println(format!(
+                "warning: keep_best metric `{}` was never reported at an epoch end; no best \
+                 checkpoint was written",
+                best.metric
+            ));
+        }
         Ok(TrainingSummary {
             steps: self.step,
             history: self.history.clone(),
@@ -246,8 +314,8 @@ where
     /// and MI bound.
     ///
     /// # Errors
-    /// Any error of the sampler, critic or loss; [`Error::NonFiniteLoss`] (the model is left
-    /// unchanged) when the loss is NaN or infinite.
+    /// Any error of the sampler, critic or loss; [`Error::NonFinite`] (the model is left
+    /// unchanged) when the loss or, with `check_gradients`, a gradient is NaN or infinite.
     pub fn train_step(&mut self, batch: M::Batch, lr: f64) -> Result<LossStats> {
         B::seed(&self.device, derive_seed(self.config.seed, self.step));
         let model = self.model.take().expect("model present between steps");
@@ -261,20 +329,31 @@ where
         };
         if !stats.loss.is_finite() {
             self.model = Some(model);
-            return Err(Error::NonFiniteLoss {
-                step: self.step,
-                value: stats.loss,
-                hint: "lower the learning rate, raise the temperature, enable grad_clip_norm, \
-                       or check the input data for NaN"
-                    .into(),
-                last_checkpoint: self.last_checkpoint.clone(),
-            });
+            return Err(self.non_finite("loss".into(), stats.loss));
         }
         let grads = GradientsParams::from_grads(loss.backward(), &model);
+        if self.config.check_gradients {
+            if let Some((name, sum)) = first_non_finite_gradient::<B, M>(&model, &grads) {
+                self.model = Some(model);
+                return Err(self.non_finite(format!("gradient of `{name}`"), sum));
+            }
+        }
         self.model = Some(self.optimizer.step(lr, model, grads));
         self.sampler.after_step(&detached)?;
         self.step += 1;
         Ok(stats)
+    }
+
+    fn non_finite(&self, tensor: String, value: f64) -> Error {
+        Error::NonFinite {
+            step: self.step,
+            tensor,
+            value,
+            hint: "lower the learning rate, raise the temperature, enable grad_clip_norm, \
+                   or check the input data for NaN"
+                .into(),
+            last_checkpoint: self.last_checkpoint.clone(),
+        }
     }
 
     #[allow(clippy::type_complexity)]
@@ -317,9 +396,23 @@ where
             sampler_state: self.sampler.state(),
             history: self.history.clone(),
             epoch_sums: self.epoch_sums.clone(),
+            param_shapes: param_shapes::<B, M>(self.model()),
+            best_value: self.best_value,
         };
         Checkpoint::write(path, &meta, &model_bytes, &self.optimizer.to_bytes()?)?;
         self.last_checkpoint = Some(path.to_path_buf());
+        Ok(())
+    }
+
+    /// Writes `checkpoints/best.ckpt` when `out_dir` is set. The last good checkpoint
+    /// reported on failure stays the newest regular one.
+    fn save_best_in_out_dir(&mut self) -> Result<()> {
+        let Some(dir) = self.config.out_dir.clone() else {
+            return Ok(());
+        };
+        let last = self.last_checkpoint.clone();
+        self.save_checkpoint(&Path::new(&dir).join("checkpoints").join(BEST_NAME))?;
+        self.last_checkpoint = last.or_else(|| self.last_checkpoint.clone());
         Ok(())
     }
 
@@ -334,6 +427,7 @@ where
         for (_, old) in all.into_iter().take(excess) {
             std::fs::remove_file(&old).map_err(|e| Error::io(&old, e))?;
         }
+        crate::io::remove_stale_temporaries(&dir);
         Ok(())
     }
 

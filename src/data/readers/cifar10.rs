@@ -8,11 +8,23 @@ use crate::{Error, Result};
 
 const RECORD: usize = 1 + 3 * 32 * 32;
 
-/// Reads one CIFAR-10 binary batch: records of 1 label byte then 3 072 pixel bytes
-/// (R, G, B planes of 32 × 32).
+/// Reads one CIFAR-10 binary batch file, appending to `pixels` and `labels`.
 fn read_batch(path: &Path, pixels: &mut Vec<f32>, labels: &mut Vec<usize>) -> Result<()> {
-    let bytes = read_maybe_gz(path)?;
-    if bytes.is_empty() || bytes.len() % RECORD != 0 {
+    let (px, lb) = parse_cifar10_batch(&read_maybe_gz(path)?, path)?;
+    pixels.extend(px);
+    labels.extend(lb);
+    Ok(())
+}
+
+/// Parses one CIFAR-10 binary batch held in memory: records of 1 label byte then 3 072
+/// pixel bytes (R, G, B planes of 32 × 32). Returns pixels in `[0, 1]` and labels; `path`
+/// names the bytes in errors.
+///
+/// # Errors
+/// [`Error::CorruptFile`] for an empty or truncated batch or a label outside 0..9.
+pub fn parse_cifar10_batch(bytes: &[u8], path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
+    let (mut pixels, mut labels) = (Vec::new(), Vec::new());
+    if bytes.is_empty() || !bytes.len().is_multiple_of(RECORD) {
         return Err(Error::CorruptFile {
             path: path.to_path_buf(),
             reason: format!(
@@ -32,7 +44,7 @@ fn read_batch(path: &Path, pixels: &mut Vec<f32>, labels: &mut Vec<usize>) -> Re
         labels.push(label);
         pixels.extend(record[1..].iter().map(|&b| b as f32 / 255.0));
     }
-    Ok(())
+    Ok((pixels, labels))
 }
 
 /// Reads CIFAR-10 from `dir` (the `cifar-10-batches-bin` folder): `data_batch_1.bin` …

@@ -23,7 +23,14 @@ fn be_u32(bytes: &[u8], at: usize) -> u32 {
 /// # Errors
 /// [`Error::CorruptFile`] naming the file for a wrong magic number or a truncated body.
 pub fn read_idx_images(path: &Path) -> Result<(usize, usize, usize, Vec<f32>)> {
-    let bytes = read_maybe_gz(path)?;
+    parse_idx_images(&read_maybe_gz(path)?, path)
+}
+
+/// [`read_idx_images`] on bytes already in memory; `path` names them in errors.
+///
+/// # Errors
+/// As [`read_idx_images`].
+pub fn parse_idx_images(bytes: &[u8], path: &Path) -> Result<(usize, usize, usize, Vec<f32>)> {
     if bytes.len() < 16 {
         return Err(corrupt(
             path,
@@ -33,7 +40,7 @@ pub fn read_idx_images(path: &Path) -> Result<(usize, usize, usize, Vec<f32>)> {
             ),
         ));
     }
-    let magic = be_u32(&bytes, 0);
+    let magic = be_u32(bytes, 0);
     if magic != 0x0000_0803 {
         return Err(corrupt(
             path,
@@ -41,9 +48,9 @@ pub fn read_idx_images(path: &Path) -> Result<(usize, usize, usize, Vec<f32>)> {
         ));
     }
     let (n, rows, cols) = (
-        be_u32(&bytes, 4) as usize,
-        be_u32(&bytes, 8) as usize,
-        be_u32(&bytes, 12) as usize,
+        be_u32(bytes, 4) as usize,
+        be_u32(bytes, 8) as usize,
+        be_u32(bytes, 12) as usize,
     );
     let expected = n
         .checked_mul(rows)
@@ -71,7 +78,14 @@ pub fn read_idx_images(path: &Path) -> Result<(usize, usize, usize, Vec<f32>)> {
 /// # Errors
 /// [`Error::CorruptFile`] for a wrong magic number or a truncated body.
 pub fn read_idx_labels(path: &Path) -> Result<Vec<usize>> {
-    let bytes = read_maybe_gz(path)?;
+    parse_idx_labels(&read_maybe_gz(path)?, path)
+}
+
+/// [`read_idx_labels`] on bytes already in memory; `path` names them in errors.
+///
+/// # Errors
+/// As [`read_idx_labels`].
+pub fn parse_idx_labels(bytes: &[u8], path: &Path) -> Result<Vec<usize>> {
     if bytes.len() < 8 {
         return Err(corrupt(
             path,
@@ -81,14 +95,14 @@ pub fn read_idx_labels(path: &Path) -> Result<Vec<usize>> {
             ),
         ));
     }
-    let magic = be_u32(&bytes, 0);
+    let magic = be_u32(bytes, 0);
     if magic != 0x0000_0801 {
         return Err(corrupt(
             path,
             format!("wrong magic number {magic:#010x}, expected 0x00000801 (IDX1 unsigned bytes)"),
         ));
     }
-    let n = be_u32(&bytes, 4) as usize;
+    let n = be_u32(bytes, 4) as usize;
     if bytes.len() - 8 != n {
         return Err(corrupt(
             path,
@@ -104,17 +118,45 @@ pub fn read_idx_labels(path: &Path) -> Result<Vec<usize>> {
 fn read_split(dir: &Path, images: &str, labels: &str) -> Result<ImageDataset> {
     let image_path = plain_or_gz(dir, images)?;
     let label_path = plain_or_gz(dir, labels)?;
-    let (n, rows, cols, pixels) = read_idx_images(&image_path)?;
-    let labels = read_idx_labels(&label_path)?;
+    idx_dataset(
+        &read_maybe_gz(&image_path)?,
+        &image_path,
+        &read_maybe_gz(&label_path)?,
+        &label_path,
+    )
+}
+
+/// A grayscale dataset from the bytes of an IDX3 image file and an IDX1 label file (the
+/// paths name them in errors); at least 10 classes, more when a label is larger.
+///
+/// # Errors
+/// Those of [`parse_idx_images`] and [`parse_idx_labels`]; [`Error::CorruptFile`] when
+/// the label count differs from the image count; [`Error::EmptyBatch`] for no images.
+pub fn idx_dataset(
+    images: &[u8],
+    image_path: &Path,
+    labels: &[u8],
+    label_path: &Path,
+) -> Result<ImageDataset> {
+    let (n, rows, cols, pixels) = parse_idx_images(images, image_path)?;
+    let labels = parse_idx_labels(labels, label_path)?;
     if labels.len() != n {
         return Err(corrupt(
-            &label_path,
+            label_path,
             format!(
                 "{} labels for the {n} images of {}",
                 labels.len(),
                 image_path.display()
             ),
         ));
+    }
+    if n == 0 {
+        return Err(Error::EmptyBatch {
+            what: format!(
+                "IDX dataset {}: the file holds no images",
+                image_path.display()
+            ),
+        });
     }
     let num_classes = labels.iter().max().map_or(0, |&m| m + 1).max(10);
     ImageDataset::new(1, rows, cols, pixels, labels, num_classes)

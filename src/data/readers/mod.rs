@@ -4,9 +4,11 @@ mod cifar10;
 mod image_folder;
 mod mnist_idx;
 
-pub use cifar10::read_cifar10;
+pub use cifar10::{parse_cifar10_batch, read_cifar10};
 pub use image_folder::read_image_folder;
-pub use mnist_idx::{read_idx_images, read_idx_labels, read_mnist};
+pub use mnist_idx::{
+    idx_dataset, parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels, read_mnist,
+};
 
 use std::io::Read;
 use std::path::Path;
