@@ -21,6 +21,7 @@ mod gaussian_mi;
 mod guard_rails;
 mod loss_gradients;
 mod loss_identities;
+mod memory_queue;
 mod readers;
 mod samplers;
 mod trainer;

@@ -8,11 +8,13 @@
 mod candidates;
 mod explicit;
 mod in_batch;
+mod memory_queue;
 mod traits;
 mod two_view;
 
 pub use candidates::{CandidateSet, Embeddings, ExplicitNegatives};
 pub use explicit::ExplicitNegativeSampler;
 pub use in_batch::InBatchSampler;
+pub use memory_queue::MemoryQueueSampler;
 pub use traits::NegativeSampler;
 pub use two_view::TwoViewSampler;

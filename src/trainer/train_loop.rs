@@ -189,7 +189,8 @@ where
             .load_bytes(checkpoint.optimizer.clone(), &self.device)
             .map_err(|e| corrupt("optimizer state", e))?;
         self.sampler
-            .load_state(checkpoint.meta.sampler_state.clone())?;
+            .load_state(checkpoint.meta.sampler_state.clone())
+            .map_err(|e| corrupt("sampler state", e.to_string()))?;
         self.step = checkpoint.meta.step;
         self.history = checkpoint.meta.history.clone();
         self.epoch_sums = checkpoint.meta.epoch_sums.clone();
