@@ -61,6 +61,10 @@ struct Args {
     /// Smallest crop, as a fraction of the image area.
     #[arg(long, default_value_t = 0.3)]
     crop_min: f32,
+    /// Probability of a horizontal flip (0 for data that is not mirror-symmetric, such as
+    /// digits).
+    #[arg(long, default_value_t = 0.5)]
+    flip_probability: f32,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -101,6 +105,7 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
         resume: args.resume,
         augment: infonce::data::augment::AugmentConfig {
             crop_scale: (args.crop_min, 1.0),
+            flip_probability: args.flip_probability,
             ..SimclrConfig::default().augment
         },
         ..SimclrConfig::default()

@@ -21,7 +21,7 @@ use crate::io::write_json;
 use crate::model::SharedEncoderModel;
 use crate::report::plot_training_curves;
 use crate::sampler::TwoViewSampler;
-use crate::trainer::{BestMetric, Checkpoint, Trainer, TrainerConfig};
+use crate::trainer::{materialize_parameters, BestMetric, Checkpoint, Trainer, TrainerConfig};
 use crate::{Error, Result};
 
 /// The SimCLR model: ResNet backbone + projection head, shared by both views, cosine critic.
@@ -153,7 +153,7 @@ impl SimclrConfig {
 pub struct Scores {
     /// The trained encoder's features.
     pub learned: f64,
-    /// The same architecture at random initialisation.
+    /// The same network at its random initialisation (the parameters training started from).
     pub random_init: f64,
     /// The raw pixels.
     pub raw_pixels: f64,
@@ -232,8 +232,8 @@ pub fn simclr_model<B: Backend>(
 }
 
 /// Trains SimCLR on `data.train`, evaluating with kNN every `knn_every` epochs, then
-/// compares the learned features with a randomly initialised encoder of the same
-/// architecture and with raw pixels (kNN and linear probe on `data.test`). With `out_dir`
+/// compares the learned features with the same encoder at its random initialisation (the
+/// parameters training started from) and with raw pixels (kNN and linear probe on `data.test`). With `out_dir`
 /// set, writes `report.json`, `history.json`, `curves.svg` and `checkpoints/`.
 ///
 /// # Errors
@@ -264,6 +264,10 @@ pub fn train_simclr<B: AutodiffBackend>(
     // Seed the backend so the initial parameters, too, follow from `seed`.
     B::seed(device, config.seed);
     let model = simclr_model::<B>(config, channels, device)?;
+    // The random-initialisation baseline is this very network before training. Burn
+    // draws parameters lazily and a clone of an undrawn one draws anew, so draw first.
+    materialize_parameters::<B, _>(&model);
+    let initial_model = model.clone();
     let trainer_config = TrainerConfig::new()
         .with_epochs(config.epochs)
         .with_learning_rate(config.learning_rate)
@@ -344,9 +348,8 @@ pub fn train_simclr<B: AutodiffBackend>(
     let (tr, dim) = features(&learned_model, &eval_train, device)?;
     let (te, _) = features(&learned_model, &eval_test, device)?;
     let learned = evaluate(&tr, &te, dim)?;
-    let random_model = simclr_model::<B>(config, channels, device)?;
-    let (rtr, rdim) = features(&random_model, &eval_train, device)?;
-    let (rte, _) = features(&random_model, &eval_test, device)?;
+    let (rtr, rdim) = features(&initial_model, &eval_train, device)?;
+    let (rte, _) = features(&initial_model, &eval_test, device)?;
     let random = evaluate(&rtr, &rte, rdim)?;
     let raw = evaluate(&eval_train.pixels, &eval_test.pixels, eval_test.image_len())?;
 

@@ -24,6 +24,7 @@ mod train_loop;
 pub use checkpoint::{Checkpoint, CheckpointMeta};
 pub use config::{BestMetric, Goal, OptimizerKind, TrainerConfig};
 pub use history::{EpochRecord, TrainingSummary};
+pub use param_walk::materialize_parameters;
 pub use schedule::learning_rate_at;
 pub use source::{BatchSource, StepContext};
 pub use train_loop::Trainer;

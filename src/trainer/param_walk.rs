@@ -53,6 +53,12 @@ pub(crate) fn param_shapes<B: Backend, M: Module<B>>(module: &M) -> ParamShapes 
     collector.shapes
 }
 
+/// Draws every lazily initialised parameter of `module` now, so that clones of it share
+/// its values (a clone of a parameter not yet drawn draws its own).
+pub fn materialize_parameters<B: Backend, M: Module<B>>(module: &M) {
+    let _ = param_shapes::<B, M>(module);
+}
+
 /// The first difference between a checkpoint's inventory and the model's, in words.
 pub(crate) fn shape_difference(stored: &ParamShapes, model: &ParamShapes) -> Option<String> {
     for (name, shape) in model {
