@@ -61,6 +61,26 @@ impl<B: Backend> Encoder<B> for SqrtEncoder<B> {
     }
 }
 
+fn sqrt_model<B: Backend>(
+    device: &B::Device,
+) -> SharedEncoderModel<B, SqrtEncoder<B>, infonce::critic::SeparableCritic<B>> {
+    let encoder = SqrtEncoder {
+        weight: Initializer::Normal {
+            mean: 0.0,
+            std: 0.5,
+        }
+        .init([4, 4], device),
+    };
+    let critic = SeparableCriticConfig::new()
+        .with_d_context(4)
+        .with_d_candidate(4)
+        .with_hidden(vec![16])
+        .with_d_embedding(8)
+        .init::<B>(device)
+        .unwrap();
+    SharedEncoderModel::new(encoder, critic)
+}
+
 /// Gaussian pairs, with an all-zero batch at one step.
 struct ZerosAt(CorrelatedGaussian, u64);
 
@@ -89,20 +109,6 @@ fn non_finite_gradient_stops_with_the_parameter_name() {
     type B = infonce::backend::NdArrayAutodiff;
     let device = &Default::default();
     let dir = temp_dir("nan-gradient");
-    let encoder = SqrtEncoder {
-        weight: Initializer::Normal {
-            mean: 0.0,
-            std: 0.5,
-        }
-        .init([4, 4], device),
-    };
-    let critic = SeparableCriticConfig::new()
-        .with_d_context(4)
-        .with_d_candidate(4)
-        .with_hidden(vec![16])
-        .with_d_embedding(8)
-        .init::<B>(device)
-        .unwrap();
     let config = TrainerConfig::new()
         .with_epochs(1)
         .with_checkpoint_every(Some(2))
@@ -110,7 +116,7 @@ fn non_finite_gradient_stops_with_the_parameter_name() {
         .with_progress(false);
     let mut trainer = Trainer::new(
         config.clone(),
-        SharedEncoderModel::new(encoder, critic),
+        sqrt_model::<B>(device),
         InBatchSampler,
         *device,
     )
@@ -145,22 +151,7 @@ fn non_finite_gradient_stops_with_the_parameter_name() {
     // With the check off, the NaN reaches the parameters: the check is what stops it.
     let mut unchecked = Trainer::new(
         config.with_check_gradients(false).with_out_dir(None),
-        SharedEncoderModel::new(
-            SqrtEncoder {
-                weight: Initializer::Normal {
-                    mean: 0.0,
-                    std: 0.5,
-                }
-                .init([4, 4], device),
-            },
-            SeparableCriticConfig::new()
-                .with_d_context(4)
-                .with_d_candidate(4)
-                .with_hidden(vec![16])
-                .with_d_embedding(8)
-                .init::<B>(device)
-                .unwrap(),
-        ),
+        sqrt_model::<B>(device),
         InBatchSampler,
         *device,
     )
