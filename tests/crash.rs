@@ -18,7 +18,7 @@ use super::trainer::{data, model, parameters, temp_dir};
 type B = NdArrayAutodiff;
 
 const STEPS_PER_EPOCH: u64 = 8;
-const EPOCHS: usize = 60;
+const EPOCHS: usize = 120;
 
 fn config(dir: Option<&Path>) -> TrainerConfig {
     TrainerConfig::new()
@@ -85,23 +85,27 @@ fn sigkill_then_resume_matches_an_uninterrupted_run() {
         .spawn()
         .unwrap();
     let started = Instant::now();
-    while newest_step(&checkpoints).is_none() {
+    // A random moment in the first half of the run, different in every test run: a random
+    // step to reach, then a random delay of up to 2 ms, so the kill lands anywhere in a
+    // step or in a checkpoint write. A step here takes about 1 ms, so the child cannot
+    // finish the second half before the kill.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let target = 1 + u64::from(nanos) % (total / 2);
+    let delay = Duration::from_micros(u64::from(nanos / 7) % 2_000);
+    while newest_step(&checkpoints).is_none_or(|s| s < target) {
         assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the child wrote no checkpoint in 2 minutes"
+            started.elapsed() < Duration::from_secs(300),
+            "the child did not reach step {target} in 5 minutes"
         );
         assert!(
             child.try_wait().unwrap().is_none(),
             "the child exited early"
         );
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_micros(500));
     }
-    // A random moment within the next ~0.6 s, different in every run.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let delay = Duration::from_micros(u64::from(nanos) % 600_000);
     std::thread::sleep(delay);
     child.kill().unwrap(); // SIGKILL on Unix
     let status = child.wait().unwrap();
@@ -116,7 +120,9 @@ fn sigkill_then_resume_matches_an_uninterrupted_run() {
     }
     let killed_at = newest_step(&checkpoints).unwrap();
     assert!(killed_at < total, "killed after the last step");
-    eprintln!("SIGKILL after {delay:?}: newest checkpoint at step {killed_at} of {total}");
+    eprintln!(
+        "SIGKILL {delay:?} after step {target}: newest checkpoint at step {killed_at} of {total}"
+    );
 
     let (mut resumed, skipped) = Trainer::resume_latest(
         config(Some(&dir)),
