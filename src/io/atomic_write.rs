@@ -6,6 +6,9 @@ use std::path::Path;
 
 use crate::{Error, Result};
 
+/// Temporary files are `.<name>` + this + `<pid>`, beside the file they replace.
+const TMP_MARK: &str = ".tmp-";
+
 /// Writes `bytes` to `path` so that a crash at any moment leaves either the old file or the
 /// new one, never a mixture: write to a temporary file in the same directory, `fsync` it,
 /// rename it over `path`, then `fsync` the directory so the rename itself is durable.
@@ -24,7 +27,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .ok_or_else(|| Error::io(path, std::io::Error::other("path has no file name")))?;
     let tmp = dir.join(format!(
-        ".{}.tmp-{}",
+        ".{}{TMP_MARK}{}",
         name.to_string_lossy(),
         std::process::id()
     ));
@@ -56,7 +59,7 @@ pub fn remove_stale_temporaries(dir: &Path) {
         let name = entry.file_name().to_string_lossy().into_owned();
         let stale = name.starts_with('.')
             && name
-                .rsplit_once(".tmp-")
+                .rsplit_once(TMP_MARK)
                 .is_some_and(|(_, pid)| pid != own && pid.parse::<u32>().is_ok());
         if stale {
             let _ = fs::remove_file(entry.path());

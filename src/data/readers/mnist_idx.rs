@@ -17,6 +17,30 @@ fn be_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
 }
 
+/// Checks that `bytes` hold at least the `header` bytes of an IDX `kind` file and start
+/// with its `magic` number.
+fn check_header(bytes: &[u8], path: &Path, kind: &str, header: usize, magic: u32) -> Result<()> {
+    if bytes.len() < header {
+        return Err(corrupt(
+            path,
+            format!(
+                "truncated: {} bytes, the {kind} header alone is {header}",
+                bytes.len()
+            ),
+        ));
+    }
+    let found = be_u32(bytes, 0);
+    if found != magic {
+        return Err(corrupt(
+            path,
+            format!(
+                "wrong magic number {found:#010x}, expected {magic:#010x} ({kind} unsigned bytes)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Reads an IDX3 image file (magic 0x00000803, unsigned bytes): `(count, rows, cols,
 /// pixels in [0, 1])`. Any image size is accepted.
 ///
@@ -31,22 +55,7 @@ pub fn read_idx_images(path: &Path) -> Result<(usize, usize, usize, Vec<f32>)> {
 /// # Errors
 /// As [`read_idx_images`].
 pub fn parse_idx_images(bytes: &[u8], path: &Path) -> Result<(usize, usize, usize, Vec<f32>)> {
-    if bytes.len() < 16 {
-        return Err(corrupt(
-            path,
-            format!(
-                "truncated: {} bytes, the IDX3 header alone is 16",
-                bytes.len()
-            ),
-        ));
-    }
-    let magic = be_u32(bytes, 0);
-    if magic != 0x0000_0803 {
-        return Err(corrupt(
-            path,
-            format!("wrong magic number {magic:#010x}, expected 0x00000803 (IDX3 unsigned bytes)"),
-        ));
-    }
+    check_header(bytes, path, "IDX3", 16, 0x0000_0803)?;
     let (n, rows, cols) = (
         be_u32(bytes, 4) as usize,
         be_u32(bytes, 8) as usize,
@@ -86,22 +95,7 @@ pub fn read_idx_labels(path: &Path) -> Result<Vec<usize>> {
 /// # Errors
 /// As [`read_idx_labels`].
 pub fn parse_idx_labels(bytes: &[u8], path: &Path) -> Result<Vec<usize>> {
-    if bytes.len() < 8 {
-        return Err(corrupt(
-            path,
-            format!(
-                "truncated: {} bytes, the IDX1 header alone is 8",
-                bytes.len()
-            ),
-        ));
-    }
-    let magic = be_u32(bytes, 0);
-    if magic != 0x0000_0801 {
-        return Err(corrupt(
-            path,
-            format!("wrong magic number {magic:#010x}, expected 0x00000801 (IDX1 unsigned bytes)"),
-        ));
-    }
+    check_header(bytes, path, "IDX1", 8, 0x0000_0801)?;
     let n = be_u32(bytes, 4) as usize;
     if bytes.len() - 8 != n {
         return Err(corrupt(
