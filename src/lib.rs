@@ -13,9 +13,28 @@
 //! The pieces, each a trait with built-ins:
 //! - [`Encoder`]: inputs → embeddings ([`encoder`]).
 //! - [`Critic`]: `log f` for every context × candidate ([`critic`]).
-//! - [`NegativeSampler`]: where the candidates come from ([`sampler`]).
-//! - [`loss`]: the loss family on one stable masked log-sum-exp.
+//! - [`NegativeSampler`]: where the candidates come from, and which are positives and valid
+//!   for each row ([`sampler`]).
+//! - [`objective::Objective`]: what is minimised over them ([`objective`], on the
+//!   [`loss`] family's one stable masked log-sum-exp).
+//! - [`ContrastiveModel`]: one Burn module owning encoders and critic, with a hook after
+//!   each optimiser step ([`model`]).
 //! - [`trainer`]: the backend-generic training loop.
+//!
+//! # The data path
+//!
+//! ```text
+//! rows with identity ─► model.embed ─► Embeddings { context, samples, rows }
+//!   ─► sampler.candidates ─► CandidateSet { candidates, positives: Mask, valid: Mask }
+//!   ─► model.log_scores (critic) ─► objective.loss ─► LossOutput (on the device)
+//!   ─► backward ─► sampler.after_step (enqueue) ─► optimiser ─► model.after_step (EMA, clamp)
+//! ```
+//!
+//! A batch's rows carry an instance id, a class label and a (sequence, position) pair, each
+//! optional ([`sampler::RowIds`] on the host, [`sampler::Rows`] on the device). Samplers turn
+//! them into masks described by structure ([`loss::Mask`]: the diagonal, the other view, the
+//! same id), built on the device only where an objective needs them. Statistics and the
+//! non-finite check are read back every few steps, not every step.
 //!
 //! The backend is a type parameter: `Autodiff<NdArray>` on the CPU, `Autodiff<Wgpu>` on
 //! the GPU (feature `wgpu`), `Autodiff<Flex>` (feature `flex`).
@@ -29,6 +48,8 @@ pub mod eval;
 pub mod io;
 pub mod loss;
 pub mod model;
+pub mod objective;
+pub mod readback;
 pub mod recipes;
 pub mod report;
 pub mod sampler;

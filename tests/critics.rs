@@ -9,7 +9,7 @@
 //!
 //! Adding a critic: write its f64 formula as a `HostCritic` and add one test function.
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
 use infonce::critic::{
@@ -283,19 +283,36 @@ fn concat<B: AutodiffBackend>(device: &B::Device) {
     check_critic(critic, host_concat, device, "concat");
 }
 
-/// Learnable temperature: the scale is capped at `max_scale` and a zero embedding gives
-/// finite scores and gradients.
-fn cosine_clamps_scale_and_survives_zero_rows<B: AutodiffBackend>(device: &B::Device) {
-    let critic = CosineCriticConfig::new()
+/// Adds `delta` to every float parameter: a stand-in for an optimiser step.
+struct Shift(f64);
+
+impl<B: Backend> ModuleMapper<B> for Shift {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        let delta = self.0;
+        param.map(|t| t.add_scalar(delta))
+    }
+}
+
+/// Learnable temperature as CLIP does it: an initial value outside the clamp is refused; at
+/// the bound the forward pass still passes a gradient to the log-scale (no clamp there); the
+/// clamp happens in `after_step`, at both ends; a zero embedding gives finite scores and
+/// gradients.
+fn cosine_clamps_scale_after_the_step_and_survives_zero_rows<B: AutodiffBackend>(
+    device: &B::Device,
+) {
+    let refused = CosineCriticConfig::new()
         .with_temperature(0.001)
+        .with_learnable(true)
+        .init::<B>(device);
+    assert!(
+        matches!(refused, Err(infonce::Error::InvalidConfig { ref name, .. }) if name == "temperature"),
+        "{refused:?}"
+    );
+    let critic = CosineCriticConfig::new()
+        .with_temperature(0.01)
         .with_learnable(true)
         .init::<B>(device)
         .unwrap();
-    assert!(
-        (critic.temperature() - 0.01).abs() < 1e-6,
-        "τ = {}",
-        critic.temperature()
-    );
     let c = tensor2::<B>(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0], 2, 3, device).require_grad();
     let x = tensor2::<B>(&[1.0, 0.0, 0.0, 0.0, 0.0, 0.0], 2, 3, device).require_grad();
     let s = critic.log_scores(c.clone(), x.clone());
@@ -304,7 +321,7 @@ fn cosine_clamps_scale_and_survives_zero_rows<B: AutodiffBackend>(device: &B::De
         &[0.0, 0.0, 100.0, 0.0],
         1e-3,
         1e-5,
-        "scores with a zero row, scale capped at 100",
+        "scores with a zero row, scale 100",
     );
     let grads = s.sum().backward();
     assert!(values(c.grad(&grads).unwrap())
@@ -313,6 +330,41 @@ fn cosine_clamps_scale_and_survives_zero_rows<B: AutodiffBackend>(device: &B::De
     assert!(values(x.grad(&grads).unwrap())
         .iter()
         .all(|g| g.is_finite()));
+    let mut scale_grad = Vec::new();
+    critic.visit(&mut CollectGrads {
+        grads: &grads,
+        out: &mut scale_grad,
+    });
+    assert!(
+        scale_grad.iter().any(|g| (g - 100.0).abs() < 1e-2),
+        "d(sum of scores)/dt = 100·cos = 100 even at the upper bound: {scale_grad:?}"
+    );
+    let above = critic.clone().map(&mut Shift(1.0)).after_step(1);
+    assert!(
+        (above.temperature() - 0.01).abs() < 1e-6,
+        "τ = {}",
+        above.temperature()
+    );
+    let below = critic.map(&mut Shift(-10.0)).after_step(2);
+    assert!(
+        (below.temperature() - 1.0).abs() < 1e-6,
+        "τ = {}",
+        below.temperature()
+    );
+}
+
+/// The gradients of every float parameter, flattened.
+struct CollectGrads<'a, B: AutodiffBackend> {
+    grads: &'a B::Gradients,
+    out: &'a mut Vec<f64>,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for CollectGrads<'_, B> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        if let Some(g) = param.val().grad(self.grads) {
+            self.out.extend(values(g));
+        }
+    }
 }
 
 backend_tests!(
@@ -322,5 +374,5 @@ backend_tests!(
     bilinear,
     separable,
     concat,
-    cosine_clamps_scale_and_survives_zero_rows,
+    cosine_clamps_scale_after_the_step_and_survives_zero_rows,
 );

@@ -18,7 +18,7 @@ fn benchmark(steps: usize) -> GaussianBenchmark {
 fn separable_critic_tracks_two_nats<B: AutodiffBackend>(device: &B::Device) {
     let level = benchmark(600).run_level::<B>(2.0, device).unwrap();
     assert!((level.true_mi - 2.0).abs() < 1e-9);
-    assert!((level.log_n - 128f64.ln()).abs() < 1e-9);
+    assert!((level.log_n - 128f64.ln()).abs() < 1e-6);
     assert!(
         (level.estimate - 2.0).abs() < 0.3,
         "estimate {:.3} nats for a true MI of 2",

@@ -113,7 +113,8 @@ fn non_finite_gradient_stops_with_the_parameter_name() {
         .with_epochs(1)
         .with_checkpoint_every(Some(2))
         .with_out_dir(Some(dir.display().to_string()))
-        .with_progress(false);
+        .with_progress(false)
+        .with_sync_every(Some(1));
     let mut trainer = Trainer::new(
         config.clone(),
         sqrt_model::<B>(device),

@@ -4,9 +4,10 @@
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
 use infonce::critic::DotProductCritic;
-use infonce::loss::{self, masked_info_nce};
+use infonce::loss::{self, info_nce_with_masks};
 use infonce::sampler::{
-    Embeddings, ExplicitNegativeSampler, ExplicitNegatives, InBatchSampler, TwoViewSampler,
+    CandidateSet, Embeddings, ExplicitNegativeSampler, ExplicitNegatives, InBatchSampler, Rows,
+    TwoViewSampler,
 };
 use infonce::{Critic, NegativeSampler};
 
@@ -32,12 +33,19 @@ fn rows_of(v: &[f64], d: usize) -> Vec<Vec<f64>> {
     v.chunks(d).map(|r| r.to_vec()).collect()
 }
 
-fn loss_of<B: AutodiffBackend>(set: infonce::sampler::CandidateSet<B>) -> f64 {
+fn loss_of<B: AutodiffBackend>(set: CandidateSet<B>) -> f64 {
     let scores = DotProductCritic::<B>::new().log_scores(set.context, set.candidates);
-    masked_info_nce(scores, &set.positives, set.valid.as_ref())
+    info_nce_with_masks(scores, &set.positives, set.valid.as_ref())
         .unwrap()
         .stats()
         .loss
+}
+
+/// Valid candidates per row, read back.
+fn valid_counts<B: AutodiffBackend>(set: &CandidateSet<B>, device: &B::Device) -> Vec<usize> {
+    let valid = set.valid.as_ref().unwrap().clone();
+    let valid = valid.or(set.positives.clone());
+    valid.to_pair_mask(set.dims(), device).unwrap().row_counts()
 }
 
 fn in_batch_layout_and_loss<B: AutodiffBackend>(device: &B::Device) {
@@ -51,7 +59,14 @@ fn in_batch_layout_and_loss<B: AutodiffBackend>(device: &B::Device) {
     let set = NegativeSampler::<B>::candidates(&mut InBatchSampler, e).unwrap();
     assert_eq!(set.candidates.dims(), [n, d]);
     assert!(set.valid.is_none());
-    assert_eq!(set.positives.single_indices(), Some(vec![0, 1, 2, 3]));
+    let dims = set.dims();
+    assert_eq!(
+        set.positives
+            .to_pair_mask(dims, device)
+            .unwrap()
+            .single_indices(),
+        Some(vec![0, 1, 2, 3])
+    );
     let xs = rows_of(&x, d);
     let cands: Vec<Vec<Vec<f64>>> = (0..n)
         .map(|i| {
@@ -79,8 +94,20 @@ fn two_view_with_cosine_is_nt_xent<B: AutodiffBackend>(device: &B::Device) {
     );
     let set = NegativeSampler::<B>::candidates(&mut TwoViewSampler, e).unwrap();
     assert_eq!(set.context.dims(), [2 * n, d]);
-    assert_eq!(set.positives.single_indices(), Some(vec![3, 4, 5, 0, 1, 2]));
-    let valid = set.valid.clone().unwrap();
+    let dims = set.dims();
+    assert_eq!(
+        set.positives
+            .to_pair_mask(dims, device)
+            .unwrap()
+            .single_indices(),
+        Some(vec![3, 4, 5, 0, 1, 2])
+    );
+    let valid = set
+        .valid
+        .clone()
+        .unwrap()
+        .to_pair_mask(dims, device)
+        .unwrap();
     assert!(
         (0..2 * n).all(|i| !valid.get(i, i)),
         "self-pairs must be excluded"
@@ -91,7 +118,7 @@ fn two_view_with_cosine_is_nt_xent<B: AutodiffBackend>(device: &B::Device) {
         .init::<B>(device)
         .unwrap();
     let scores = critic.log_scores(set.context, set.candidates);
-    let got = masked_info_nce(scores, &set.positives, set.valid.as_ref())
+    let got = info_nce_with_masks(scores, &set.positives, set.valid.as_ref())
         .unwrap()
         .stats()
         .loss;
@@ -123,13 +150,14 @@ fn paired_negatives_only_for_their_row<B: AutodiffBackend>(device: &B::Device) {
         negatives: Some(ExplicitNegatives::Paired(
             tensor2::<B>(&neg, n * k, d, device).reshape([n, k, d]),
         )),
+        rows: Rows::none(),
     };
     let (xs, negs, cs) = (rows_of(&x, d), rows_of(&neg, d), rows_of(&c, d));
 
     // Explicit only: k + 1 candidates per row.
     let set = NegativeSampler::<B>::candidates(&mut ExplicitNegativeSampler, embeddings()).unwrap();
     assert_eq!(set.candidates.dims(), [n + n * k, d]);
-    assert_eq!(set.valid.as_ref().unwrap().row_counts(), vec![k + 1; n]);
+    assert_eq!(valid_counts(&set, device), vec![k + 1; n]);
     let only: Vec<Vec<Vec<f64>>> = (0..n)
         .map(|i| {
             std::iter::once(xs[i].clone())
@@ -147,7 +175,7 @@ fn paired_negatives_only_for_their_row<B: AutodiffBackend>(device: &B::Device) {
 
     // Combined with in-batch: n + k candidates per row.
     let set = NegativeSampler::<B>::candidates(&mut InBatchSampler, embeddings()).unwrap();
-    assert_eq!(set.valid.as_ref().unwrap().row_counts(), vec![n + k; n]);
+    assert_eq!(valid_counts(&set, device), vec![n + k; n]);
     let both: Vec<Vec<Vec<f64>>> = (0..n)
         .map(|i| {
             std::iter::once(xs[i].clone())
@@ -176,9 +204,10 @@ fn unpaired_negatives_shared_by_all_rows<B: AutodiffBackend>(device: &B::Device)
         negatives: Some(ExplicitNegatives::Unpaired(tensor2::<B>(
             &neg, k, d, device,
         ))),
+        rows: Rows::none(),
     };
     let set = NegativeSampler::<B>::candidates(&mut ExplicitNegativeSampler, e).unwrap();
-    assert_eq!(set.valid.as_ref().unwrap().row_counts(), vec![k + 1; n]);
+    assert_eq!(valid_counts(&set, device), vec![k + 1; n]);
     let (xs, negs) = (rows_of(&x, d), rows_of(&neg, d));
     let rows: Vec<Vec<Vec<f64>>> = (0..n)
         .map(|i| {
@@ -234,6 +263,7 @@ fn samplers_refuse_bad_batches<B: AutodiffBackend>(device: &B::Device) {
             [2, 5, 4],
             device,
         ))),
+        rows: Rows::none(),
     };
     assert!(matches!(
         NegativeSampler::<B>::candidates(&mut InBatchSampler, bad_paired),

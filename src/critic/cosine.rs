@@ -21,6 +21,9 @@ pub struct CosineCriticConfig {
     /// Upper bound on the scale `1/τ` when learnable; CLIP clamps at 100.
     #[config(default = 100.0)]
     pub max_scale: f64,
+    /// Lower bound on the scale `1/τ` when learnable (open_clip: 1, i.e. τ ≤ 1).
+    #[config(default = 1.0)]
+    pub min_scale: f64,
 }
 
 impl CosineCriticConfig {
@@ -28,28 +31,47 @@ impl CosineCriticConfig {
     ///
     /// # Errors
     /// [`Error::InvalidTemperature`] for τ ≤ 0 or non-finite; [`Error::InvalidConfig`] when
-    /// `max_scale` is not above `1/τ`'s floor of 1e-8 or is non-finite.
+    /// the scale bounds are not finite with `0 < min_scale ≤ max_scale`, or, for a learnable
+    /// temperature, when the initial scale `1/τ` lies outside them (it would be clamped at
+    /// once, silently changing the start).
     pub fn init<B: Backend>(&self, device: &B::Device) -> crate::Result<CosineCritic<B>> {
         check_temperature(self.temperature)?;
-        if !(self.max_scale.is_finite() && self.max_scale > 0.0) {
+        let (lo, hi) = (self.min_scale, self.max_scale);
+        if !(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo <= hi) {
             return Err(Error::config(
-                "max_scale",
-                format!("must be finite and > 0, got {}", self.max_scale),
+                "min_scale / max_scale",
+                format!("must be finite with 0 < min_scale ≤ max_scale, got {lo} and {hi}"),
             ));
         }
-        let log_scale = (1.0 / self.temperature).ln();
+        let scale = 1.0 / self.temperature;
+        if self.learnable && !(lo..=hi).contains(&scale) {
+            return Err(Error::config(
+                "temperature",
+                format!(
+                    "initial scale 1/τ = {scale} lies outside the clamp [{lo}, {hi}] \
+                     (τ in [{}, {}])",
+                    1.0 / hi,
+                    1.0 / lo
+                ),
+            ));
+        }
+        let log_scale = scale.ln();
         Ok(CosineCritic {
             log_scale: self
                 .learnable
                 .then(|| Param::from_tensor(Tensor::from_floats([log_scale as f32], device))),
-            fixed_scale: 1.0 / self.temperature,
-            max_log_scale: self.max_scale.ln(),
+            fixed_scale: scale,
+            min_log_scale: lo.ln(),
+            max_log_scale: hi.ln(),
         })
     }
 }
 
 /// `log f(x, c) = cos(c, x) / τ` (SimCLR, Chen et al. 2020), or with a learnable
-/// log-scale `t`: `exp(min(t, ln max_scale)) · cos(c, x)` (CLIP, Radford et al. 2021).
+/// log-scale `t`: `exp(t) · cos(c, x)` (CLIP, Radford et al. 2021), `t` clamped to
+/// `[ln min_scale, ln max_scale]` after every optimiser step ([`Critic::after_step`]), as
+/// CLIP and open_clip do, not in the forward pass (where a clamp would zero the gradient
+/// and pin `t` at the bound for good).
 ///
 /// Rows are L2-normalised with the norm clamped at 1e-6, so a zero embedding scores 0
 /// against everything instead of producing NaN.
@@ -60,6 +82,7 @@ impl CosineCriticConfig {
 pub struct CosineCritic<B: Backend> {
     log_scale: Option<Param<Tensor<B, 1>>>,
     fixed_scale: f64,
+    min_log_scale: f64,
     max_log_scale: f64,
 }
 
@@ -69,7 +92,7 @@ impl<B: Backend> CosineCritic<B> {
         use burn::tensor::ElementConversion;
         match &self.log_scale {
             Some(t) => {
-                let t = t.val().into_scalar().elem::<f64>().min(self.max_log_scale);
+                let t = t.val().into_scalar().elem::<f64>();
                 (-t).exp()
             }
             None => 1.0 / self.fixed_scale,
@@ -81,19 +104,27 @@ impl<B: Backend> Critic<B> for CosineCritic<B> {
     fn log_scores(&self, context: Tensor<B, 2>, candidates: Tensor<B, 2>) -> Tensor<B, 2> {
         let cos = l2_normalize(context).matmul(l2_normalize(candidates).transpose());
         match &self.log_scale {
-            Some(t) => {
-                let scale = t
-                    .val()
-                    .clamp_max(self.max_log_scale)
-                    .exp()
-                    .unsqueeze_dim::<2>(0);
-                cos * scale
-            }
+            Some(t) => cos * t.val().exp().unsqueeze_dim::<2>(0),
             None => cos.mul_scalar(self.fixed_scale),
         }
     }
 
     fn requires_equal_dims(&self) -> bool {
         true
+    }
+
+    fn after_step(mut self, _step: u64) -> Self {
+        let (lo, hi) = (self.min_log_scale, self.max_log_scale);
+        self.log_scale = self.log_scale.map(|p| {
+            p.map(|t| {
+                let clamped = t.clone().detach().clamp(lo, hi);
+                if t.is_require_grad() {
+                    clamped.require_grad()
+                } else {
+                    clamped
+                }
+            })
+        });
+        self
     }
 }

@@ -51,6 +51,16 @@ pub trait Critic<B: Backend>: Module<B> + ModuleDisplay {
         (None, None)
     }
 
+    /// Called after every optimiser step with the number of steps completed: a learnable
+    /// temperature is clamped here rather than in the forward pass, where a clamp would stop
+    /// its gradient for good. The default returns the critic unchanged.
+    fn after_step(self, _step: u64) -> Self
+    where
+        Self: Sized,
+    {
+        self
+    }
+
     /// Whether context and candidate widths must be equal (true for dot-product critics).
     fn requires_equal_dims(&self) -> bool {
         false

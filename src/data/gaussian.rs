@@ -5,6 +5,7 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 
 use crate::model::PairBatch;
+use crate::sampler::RowIds;
 use crate::trainer::{BatchSource, StepContext};
 use crate::{Error, Result};
 
@@ -15,7 +16,8 @@ const DATA_STREAM: u64 = 0x6A55;
 /// `x ~ N(0, I_d)`, `y = ρ·x + √(1 − ρ²)·ε`, `ε ~ N(0, I_d)`, so each of the `d`
 /// coordinate pairs has correlation ρ and `I(x; y) = −(d/2)·ln(1 − ρ²)` nats.
 ///
-/// As a [`BatchSource`] it yields fresh pairs every step (contexts `x`, positives `y`).
+/// As a [`BatchSource`] it yields fresh pairs every step (contexts `x`, positives `y`), each
+/// with its global index in the run as instance id.
 ///
 /// # Example
 /// ```
@@ -108,9 +110,14 @@ impl<B: Backend> BatchSource<B> for CorrelatedGaussian {
     fn batch(&self, ctx: &StepContext, device: &B::Device) -> Result<Self::Batch> {
         let (x, y) = self.sample(&mut ctx.rng(DATA_STREAM), self.batch_size);
         let shape = [self.batch_size, self.dim];
+        // Every pair is drawn fresh: its instance id is its global index in the run.
+        let first = ctx.step as i64 * self.batch_size as i64;
+        let ids =
+            RowIds::default().with_instance((first..first + self.batch_size as i64).collect());
         Ok(PairBatch::new(
             Tensor::from_data(TensorData::new(x, shape), device),
             Tensor::from_data(TensorData::new(y, shape), device),
-        ))
+        )
+        .with_ids(ids))
     }
 }

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use super::augment::{augment, AugmentConfig};
 use super::ImageDataset;
 use crate::model::PairBatch;
+use crate::sampler::RowIds;
 use crate::trainer::{BatchSource, StepContext};
 use crate::{Error, Result};
 
@@ -21,10 +22,13 @@ struct HostPair {
     step: u64,
     a: Vec<f32>,
     b: Vec<f32>,
+    /// Image index as instance id (both views share it) and class label.
+    ids: RowIds,
 }
 
 /// SimCLR's input pipeline: each epoch shuffles the images, each step takes `batch_size` of
-/// them and augments every image twice ([`augment`]); the pairs are the positives.
+/// them and augments every image twice ([`augment`]); the pairs are the positives. Each pair
+/// carries its image index as instance id and its class label ([`RowIds`]).
 ///
 /// Augmentation runs in parallel (rayon) on a worker thread that prepares step `k + 1` while
 /// step `k` trains, so the encoder does not wait on it. Every choice is drawn from
@@ -132,10 +136,13 @@ impl TwoViewImages {
             })
             .collect();
         let (a, b): (Vec<_>, Vec<_>) = views.into_iter().unzip();
+        let instance: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+        let label = indices.iter().map(|&i| data.labels[i] as i64).collect();
         HostPair {
             step: ctx.step,
             a: a.concat(),
             b: b.concat(),
+            ids: RowIds::default().with_instance(instance).with_label(label),
         }
     }
 
@@ -179,6 +186,7 @@ impl<B: Backend> BatchSource<B> for TwoViewImages {
         Ok(PairBatch::new(
             Tensor::from_data(TensorData::new(host.a, shape), device),
             Tensor::from_data(TensorData::new(host.b, shape), device),
-        ))
+        )
+        .with_ids(host.ids))
     }
 }

@@ -2,7 +2,7 @@
 
 use burn::tensor::backend::Backend;
 
-use crate::loss::masked_info_nce;
+use crate::loss::info_nce_with_masks;
 use crate::trainer::{BatchSource, StepContext};
 use crate::{ContrastiveModel, Error, NegativeSampler, Result};
 
@@ -57,7 +57,8 @@ where
         if let Some(w) = set.log_weights {
             scores = scores + w;
         }
-        let stats = masked_info_nce(scores.detach(), &set.positives, set.valid.as_ref())?.stats();
+        let stats =
+            info_nce_with_masks(scores.detach(), &set.positives, set.valid.as_ref())?.stats();
         bounds.push(stats.mi_bound);
         log_n = stats.log_n;
     }

@@ -1,8 +1,8 @@
 //! InfoNCE with one positive per row given by index.
 
-use burn::tensor::{activation::log_softmax, backend::Backend, Int, Tensor};
+use burn::tensor::{backend::Backend, Int, Tensor};
 
-use super::{check_scores, LossOutput};
+use super::{check_scores, info_nce_with_masks, LossOutput, Mask};
 use crate::{Error, Result};
 
 /// InfoNCE (CPC, van den Oord et al. 2018, eq. 4), mean over rows:
@@ -56,18 +56,5 @@ pub fn info_nce_with_stats<B: Backend>(
             format!("[{p}]"),
         ));
     }
-    let idx = positives.reshape([n, 1]);
-    let accuracy = log_scores
-        .clone()
-        .detach()
-        .argmax(1)
-        .equal(idx.clone())
-        .float()
-        .mean();
-    let loss = log_softmax(log_scores, 1).gather(1, idx).mean().neg();
-    Ok(LossOutput {
-        loss,
-        accuracy,
-        log_num_candidates: (m as f64).ln(),
-    })
+    info_nce_with_masks(log_scores, &Mask::Index { column: positives }, None)
 }

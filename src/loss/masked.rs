@@ -1,8 +1,8 @@
 //! The one numerically stable core every loss of the family is built on.
 
-use burn::tensor::{activation::log_softmax, backend::Backend, Int, Tensor, TensorData};
+use burn::tensor::{backend::Backend, Tensor};
 
-use super::{check_scores, LossOutput, PairMask};
+use super::{check_scores, info_nce_with_masks, LossOutput, Mask, PairMask};
 use crate::{Error, Result};
 
 /// InfoNCE over an arbitrary candidate set described by masks.
@@ -12,9 +12,11 @@ use crate::{Error, Result};
 ///
 /// `J_i = −(1/|P_i|) Σ_{p∈P_i} [ s_ip − logsumexp_{j∈V_i} s_ij ]`,   `J = mean_i J_i`.
 ///
-/// Invalid candidates are filled with −∞ before the reduction (never with a large negative
-/// constant that a low temperature could overflow), and the log-sum-exp subtracts each
-/// row's maximum (Burn's `log_softmax`). Positives are always treated as valid.
+/// The masks are host bitmaps, so the checks are exact: every row must have a positive and
+/// two valid candidates. The computation is [`info_nce_with_masks`]'s (invalid candidates at
+/// [`super::MASKED_LOG_SCORE`], each row's maximum subtracted); the built-in samplers use
+/// that function directly with masks described by structure, which never build an `n × m`
+/// bitmap on the host. Positives are always treated as valid.
 ///
 /// # Shapes
 /// - `log_scores`: `[n, m]`, `log f(x_j, c_i)`
@@ -45,6 +47,21 @@ pub fn masked_info_nce<B: Backend>(
 ) -> Result<LossOutput<B>> {
     let dims = log_scores.dims();
     check_scores("masked_info_nce", dims)?;
+    check_host_masks(dims, positives, valid)?;
+    info_nce_with_masks(
+        log_scores,
+        &Mask::Host(positives.clone()),
+        valid.map(|v| Mask::Host(v.clone())).as_ref(),
+    )
+}
+
+/// The checks a host mask allows: shapes, a positive in every row, two candidates in every
+/// row.
+fn check_host_masks(
+    dims: [usize; 2],
+    positives: &PairMask,
+    valid: Option<&PairMask>,
+) -> Result<()> {
     if positives.dims() != dims {
         return Err(Error::shape(
             "positive mask vs log_scores",
@@ -52,86 +69,28 @@ pub fn masked_info_nce<B: Backend>(
             format!("{:?}", positives.dims()),
         ));
     }
-    let valid = match valid {
-        Some(v) if v.dims() != dims => {
-            return Err(Error::shape(
-                "validity mask vs log_scores",
-                format!("{dims:?}"),
-                format!("{:?}", v.dims()),
-            ))
-        }
-        Some(v) => Some(v.or(positives)?),
-        None => None,
-    };
-    let positive_counts = positives.row_counts();
-    if let Some(row) = positive_counts.iter().position(|&c| c == 0) {
+    if let Some(row) = positives.row_counts().iter().position(|&c| c == 0) {
         return Err(Error::shape(
             format!("positive mask row {row}"),
             "at least one positive per row",
             "none",
         ));
     }
-    let [n, m] = dims;
-    let candidate_counts = match &valid {
-        Some(v) => v.row_counts(),
-        None => vec![m; n],
+    let Some(v) = valid else {
+        return Ok(());
     };
-    if let Some(&few) = candidate_counts.iter().find(|&&c| c < 2) {
+    if v.dims() != dims {
+        return Err(Error::shape(
+            "validity mask vs log_scores",
+            format!("{dims:?}"),
+            format!("{:?}", v.dims()),
+        ));
+    }
+    if let Some(&few) = v.or(positives)?.row_counts().iter().find(|&&c| c < 2) {
         return Err(Error::TooFewCandidates {
             what: "masked_info_nce (after masking)".into(),
             got: few,
         });
     }
-    let log_num_candidates = candidate_counts
-        .iter()
-        .map(|&c| (c as f64).ln())
-        .sum::<f64>()
-        / n as f64;
-
-    let device = log_scores.device();
-    let masked = match &valid {
-        Some(v) => log_scores.mask_fill(v.to_tensor::<B>(&device).bool_not(), f32::NEG_INFINITY),
-        None => log_scores,
-    };
-    let accuracy = top1_accuracy(masked.clone().detach(), positives);
-    let log_prob = log_softmax(masked, 1);
-
-    let loss = match positives.single_indices() {
-        // One positive per row: a gather, no n × m mask on the device.
-        Some(indices) => {
-            let idx = index_column::<B>(&indices, &device);
-            log_prob.gather(1, idx).mean().neg()
-        }
-        // Several: zero out the non-positives (masked, not multiplied, so −∞ never meets 0)
-        // and average per row.
-        None => {
-            let pos = positives.to_tensor::<B>(&device);
-            let counts: Vec<f32> = positive_counts.iter().map(|&c| c as f32).collect();
-            let counts = Tensor::<B, 2>::from_data(TensorData::new(counts, [n, 1]), &device);
-            let per_row = log_prob.mask_fill(pos.bool_not(), 0.0).sum_dim(1) / counts;
-            per_row.mean().neg()
-        }
-    };
-    Ok(LossOutput {
-        loss,
-        accuracy,
-        log_num_candidates,
-    })
-}
-
-/// `[n, 1]` integer column of per-row indices.
-pub(crate) fn index_column<B: Backend>(indices: &[usize], device: &B::Device) -> Tensor<B, 2, Int> {
-    let data: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
-    Tensor::from_data(TensorData::new(data, [indices.len(), 1]), device)
-}
-
-/// Fraction of rows whose arg-max candidate is one of the row's positives.
-fn top1_accuracy<B: Backend>(scores: Tensor<B, 2>, positives: &PairMask) -> Tensor<B, 1> {
-    let device = scores.device();
-    let best = scores.argmax(1); // [n, 1]
-    let hit = match positives.single_indices() {
-        Some(indices) => best.equal(index_column::<B>(&indices, &device)).float(),
-        None => positives.to_tensor::<B>(&device).float().gather(1, best),
-    };
-    hit.mean()
+    Ok(())
 }

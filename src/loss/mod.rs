@@ -1,31 +1,50 @@
 //! The InfoNCE loss family.
 //!
-//! Every loss here is the same cross-entropy "which candidate is the positive?" computed by
-//! one numerically stable core, [`masked_info_nce`]: masked candidates enter the log-sum-exp
-//! as −∞, the maximum of each row is subtracted before exponentiating (Burn's
-//! `log_softmax`), and rows with several positives average `−log softmax` over them
-//! (SupCon's `L_out`, Khosla et al. 2020). The public functions of the API contract,
-//! [`info_nce`], [`nt_xent`], [`symmetric_info_nce`] and [`mi_lower_bound`], are thin
-//! layers over it; each has a `*_with_stats` twin returning a [`LossOutput`] with the top-1
-//! accuracy and the mutual-information bound `log N − J`.
+//! Every loss here is a cross-entropy "which candidate is the positive?" (or a variant of its
+//! negative term) computed by one numerically stable core: candidates outside a row's
+//! validity mask enter the log-sum-exp at [`MASKED_LOG_SCORE`], the maximum of each row is
+//! subtracted before exponentiating, and rows with several positives average `−log softmax`
+//! over them (SupCon's `L_out`, Khosla et al. 2020).
 //!
-//! Conventions (see `FORMULAS.md`): `scores[i][j] = log f(x_j, c_i)`; losses are means over
-//! rows; a temperature divides the scores before the loss.
+//! Masks are [`Mask`] descriptions ("the diagonal", "the other view", "same instance id")
+//! built on the device where needed; [`PairMask`] is the host bitmap a custom sampler may
+//! still use. The `*_with_masks` functions take a candidate set's masks and are what the
+//! [`crate::objective`]s call; the functions of the API contract ([`info_nce`], [`nt_xent`],
+//! [`symmetric_info_nce`], [`decoupled_nt_xent`], [`debiased_nt_xent`],
+//! [`hard_negative_nt_xent`], [`supervised_contrastive`], [`mi_lower_bound`]) are thin
+//! layers over them.
+//!
+//! Conventions: `scores[i][j] = log f(x_j, c_i)`; losses are means over rows (anchors); a
+//! temperature divides the scores before the loss; `nt_xent` and its variants are the mean
+//! over the 2B anchors (the SimCLR paper's `1/2N Σ`; google-research/simclr's TF2 code
+//! returns twice that).
 
 mod bound;
+mod core;
+mod debiased;
+mod decoupled;
+mod device_mask;
 mod info_nce;
 mod mask;
 mod masked;
 mod nt_xent;
 mod output;
+mod supervised;
 mod symmetric;
 mod validate;
 
+pub use self::core::{info_nce_with_masks, MASKED_LOG_SCORE};
 pub use bound::mi_lower_bound;
+pub use debiased::{
+    debiased_nt_xent, debiased_with_masks, hard_negative_nt_xent, NegativeCorrection,
+};
+pub use decoupled::{decoupled_nt_xent, decoupled_with_masks};
+pub use device_mask::Mask;
 pub use info_nce::{info_nce, info_nce_with_stats};
 pub use mask::PairMask;
 pub use masked::masked_info_nce;
 pub use nt_xent::{l2_normalize, nt_xent, nt_xent_with_stats, two_view_masks};
-pub use output::{LossOutput, LossStats};
-pub use symmetric::{symmetric_info_nce, symmetric_info_nce_with_stats};
+pub use output::{BoundKind, LossOutput, LossStats};
+pub use supervised::supervised_contrastive;
+pub use symmetric::{symmetric_info_nce, symmetric_info_nce_with_stats, symmetric_with_masks};
 pub(crate) use validate::{check_scores, check_temperature};

@@ -2,7 +2,7 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 
-use super::{check_temperature, masked_info_nce, LossOutput, PairMask};
+use super::{check_temperature, info_nce_with_masks, LossOutput, Mask, PairMask};
 use crate::{Error, Result};
 
 /// Squared norms below this are clamped, so a zero row normalises to zero instead of NaN
@@ -23,7 +23,8 @@ pub fn l2_normalize<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
     x / norm
 }
 
-/// Positive and validity masks of the 2B two-view layout: rows `0..B` are view a, rows
+/// Host bitmaps of the 2B two-view layout (for custom code and tests; the built-ins use
+/// [`Mask::TwoView`] and `Mask::Diagonal { offset: 0 }.not()`, built on the device): rows `0..B` are view a, rows
 /// `B..2B` view b; the positive of row `k` is `k ± B`; the self-pair is excluded.
 pub fn two_view_masks(batch: usize) -> (PairMask, PairMask) {
     let n = 2 * batch;
@@ -77,29 +78,42 @@ pub fn nt_xent_with_stats<B: Backend>(
     z2: Tensor<B, 2>,
     temperature: f64,
 ) -> Result<LossOutput<B>> {
+    let scores = two_view_scores("nt_xent", z1, z2, temperature)?;
+    let batch = scores.dims()[0] / 2;
+    info_nce_with_masks(
+        scores,
+        &Mask::TwoView { batch },
+        Some(&Mask::Diagonal { offset: 0 }.not()),
+    )
+}
+
+/// The `[2B, 2B]` cosine similarities of `cat(z1, z2)` divided by `temperature`, after the
+/// checks every two-view loss makes (`what` names the loss in errors).
+pub(crate) fn two_view_scores<B: Backend>(
+    what: &str,
+    z1: Tensor<B, 2>,
+    z2: Tensor<B, 2>,
+    temperature: f64,
+) -> Result<Tensor<B, 2>> {
     check_temperature(temperature)?;
     let (d1, d2) = (z1.dims(), z2.dims());
     if d1 != d2 {
         return Err(Error::shape(
-            "nt_xent views z1 vs z2",
+            format!("{what} views z1 vs z2"),
             format!("{d1:?}"),
             format!("{d2:?}"),
         ));
     }
     let batch = d1[0];
     if batch == 0 {
-        return Err(Error::EmptyBatch {
-            what: "nt_xent".into(),
-        });
+        return Err(Error::EmptyBatch { what: what.into() });
     }
     if batch == 1 {
         return Err(Error::TooFewCandidates {
-            what: "nt_xent with a batch of one pair".into(),
+            what: format!("{what} with a batch of one pair"),
             got: 1,
         });
     }
     let z = l2_normalize(Tensor::cat(vec![z1, z2], 0));
-    let scores = z.clone().matmul(z.transpose()).div_scalar(temperature);
-    let (positives, valid) = two_view_masks(batch);
-    masked_info_nce(scores, &positives, Some(&valid))
+    Ok(z.clone().matmul(z.transpose()).div_scalar(temperature))
 }

@@ -2,7 +2,7 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 
-use super::{masked_info_nce, LossOutput, PairMask};
+use super::{info_nce_with_masks, LossOutput, Mask};
 use crate::{Error, Result};
 
 /// Symmetric InfoNCE as in CLIP (Radford et al. 2021; open_clip's `ClipLoss`):
@@ -48,12 +48,36 @@ pub fn symmetric_info_nce_with_stats<B: Backend>(
             format!("[{n}, {m}]"),
         ));
     }
-    let diag = PairMask::diagonal(n);
-    let rows = masked_info_nce(log_scores.clone(), &diag, None)?;
-    let cols = masked_info_nce(log_scores.transpose(), &diag, None)?;
+    symmetric_with_masks(log_scores, &Mask::Diagonal { offset: 0 }, None)
+}
+
+/// The symmetric loss over any square candidate set whose masks can be transposed: the
+/// mean of InfoNCE over rows and InfoNCE over columns.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] when a mask has no transpose (column ranges, row blocks,
+/// concatenated sources), and those of [`info_nce_with_masks`].
+pub fn symmetric_with_masks<B: Backend>(
+    log_scores: Tensor<B, 2>,
+    positives: &Mask<B>,
+    valid: Option<&Mask<B>>,
+) -> Result<LossOutput<B>> {
+    let untransposable = || {
+        Error::config(
+            "symmetric objective",
+            "the candidate set's masks have no transpose (use a square set: in-batch or two-view)",
+        )
+    };
+    let positives_t = positives.transpose().ok_or_else(untransposable)?;
+    let valid_t = valid
+        .map(|v| v.transpose().ok_or_else(untransposable))
+        .transpose()?;
+    let rows = info_nce_with_masks(log_scores.clone(), positives, valid)?;
+    let cols = info_nce_with_masks(log_scores.transpose(), &positives_t, valid_t.as_ref())?;
     Ok(LossOutput {
         loss: (rows.loss + cols.loss).div_scalar(2.0),
         accuracy: (rows.accuracy + cols.accuracy).div_scalar(2.0),
         log_num_candidates: rows.log_num_candidates,
+        bound: rows.bound.and(cols.bound),
     })
 }

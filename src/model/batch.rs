@@ -2,7 +2,7 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 
-use crate::sampler::ExplicitNegatives;
+use crate::sampler::{ExplicitNegatives, RowIds};
 use crate::{Error, Result};
 
 /// How the explicit negatives of a [`PairBatch`] are laid out.
@@ -26,6 +26,9 @@ pub struct PairBatch<C, X> {
     pub positive: X,
     /// Extra negatives and their layout.
     pub negatives: Option<(X, NegativeLayout)>,
+    /// Who the `n` pairs are (instance id, label, sequence position), as far as the data
+    /// source knows; both sides of a pair share it.
+    pub ids: RowIds,
 }
 
 impl<C, X> PairBatch<C, X> {
@@ -35,7 +38,15 @@ impl<C, X> PairBatch<C, X> {
             context,
             positive,
             negatives: None,
+            ids: RowIds::default(),
         }
+    }
+
+    /// The same batch with row identity.
+    #[must_use]
+    pub fn with_ids(mut self, ids: RowIds) -> Self {
+        self.ids = ids;
+        self
     }
 }
 

@@ -62,14 +62,22 @@ where
             .negatives
             .map(|(x, layout)| arrange_negatives(self.encoder.encode(x), layout, n))
             .transpose()?;
+        batch.ids.check(n)?;
+        let rows = batch.ids.to_device(&context.device());
         Ok(Embeddings {
             context,
             samples,
             negatives,
+            rows,
         })
     }
 
     fn log_scores(&self, context: Tensor<B, 2>, candidates: Tensor<B, 2>) -> Result<Tensor<B, 2>> {
         self.critic.try_log_scores(context, candidates)
+    }
+
+    fn after_step(mut self, step: u64) -> Self {
+        self.critic = self.critic.after_step(step);
+        self
     }
 }

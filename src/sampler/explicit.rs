@@ -2,8 +2,7 @@
 
 use burn::tensor::backend::Backend;
 
-use super::candidates::layout_candidates;
-use super::{CandidateSet, Embeddings, NegativeSampler};
+use super::{in_batch_set, CandidateSet, Embeddings, NegativeSampler};
 use crate::{Error, Result};
 
 /// Each context is contrasted with its own positive and the explicit negatives of the
@@ -22,6 +21,6 @@ impl<B: Backend> NegativeSampler<B> for ExplicitNegativeSampler {
                 "the batch carries no explicit negatives (Embeddings::negatives is None)",
             ));
         }
-        layout_candidates(embeddings, false)
+        in_batch_set(embeddings, false)
     }
 }

@@ -2,8 +2,7 @@
 
 use burn::tensor::backend::Backend;
 
-use super::candidates::layout_candidates;
-use super::{CandidateSet, Embeddings, NegativeSampler};
+use super::{in_batch_set, CandidateSet, Embeddings, NegativeSampler};
 use crate::Result;
 
 /// The other positives of the batch serve as negatives: `n` candidates per row, positive on
@@ -15,6 +14,7 @@ use crate::Result;
 /// ```
 /// use burn::backend::NdArray;
 /// use burn::tensor::Tensor;
+/// use infonce::loss::Mask;
 /// use infonce::sampler::{Embeddings, InBatchSampler};
 /// use infonce::NegativeSampler;
 ///
@@ -22,15 +22,15 @@ use crate::Result;
 /// let e = Embeddings::<NdArray>::new(Tensor::zeros([4, 8], &device), Tensor::zeros([4, 8], &device));
 /// let set = InBatchSampler.candidates(e).unwrap();
 /// assert_eq!(set.candidates.dims(), [4, 8]);
-/// assert!(set.positives.get(2, 2) && set.valid.is_none());
+/// assert!(matches!(set.positives, Mask::Diagonal { offset: 0 }) && set.valid.is_none());
 /// ```
 #[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct InBatchSampler;
 
 impl<B: Backend> NegativeSampler<B> for InBatchSampler {
     fn candidates(&mut self, embeddings: Embeddings<B>) -> Result<CandidateSet<B>> {
-        let set = layout_candidates(embeddings, true)?;
-        if set.candidates.dims()[0] < 2 {
+        let set = in_batch_set(embeddings, true)?;
+        if set.dims()[1] < 2 {
             return Err(crate::Error::TooFewCandidates {
                 what: "in-batch sampler (a batch of one has no negative)".into(),
                 got: 1,

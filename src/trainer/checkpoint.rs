@@ -12,8 +12,21 @@ use crate::io::write_atomic;
 use crate::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"INFONCE\0";
-const VERSION: u32 = 1;
-const HEADER: usize = 8 + 4 + 3 * 8 + 8;
+const VERSION: u32 = 2;
+
+/// Sections of a file of format `version`: version 1 had no sampler record.
+fn section_count(version: u32) -> Option<usize> {
+    match version {
+        1 => Some(3),
+        2 => Some(4),
+        _ => None,
+    }
+}
+
+/// Header bytes of a file with `sections` sections.
+fn header_len(sections: usize) -> usize {
+    8 + 4 + sections * 8 + 8
+}
 
 /// Everything about a run except the tensors.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -49,6 +62,7 @@ pub struct Checkpoint {
     pub meta: CheckpointMeta,
     pub(crate) model: Vec<u8>,
     pub(crate) optimizer: Vec<u8>,
+    pub(crate) sampler: Vec<u8>,
 }
 
 fn fnv1a(sections: &[&[u8]]) -> u64 {
@@ -69,21 +83,24 @@ impl Checkpoint {
         meta: &CheckpointMeta,
         model: &[u8],
         optimizer: &[u8],
+        sampler: &[u8],
     ) -> Result<()> {
         let meta = serde_json::to_vec(meta).map_err(|source| Error::Json {
             context: path.display().to_string(),
             source,
         })?;
-        let mut out = Vec::with_capacity(HEADER + meta.len() + model.len() + optimizer.len());
+        let sections = [&meta[..], model, optimizer, sampler];
+        let size: usize = sections.iter().map(|s| s.len()).sum();
+        let mut out = Vec::with_capacity(header_len(sections.len()) + size);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
-        for s in [&meta[..], model, optimizer] {
+        for s in sections {
             out.extend_from_slice(&(s.len() as u64).to_le_bytes());
         }
-        out.extend_from_slice(&fnv1a(&[&meta, model, optimizer]).to_le_bytes());
-        out.extend_from_slice(&meta);
-        out.extend_from_slice(model);
-        out.extend_from_slice(optimizer);
+        out.extend_from_slice(&fnv1a(&sections).to_le_bytes());
+        for s in sections {
+            out.extend_from_slice(s);
+        }
         write_atomic(path, &out)
     }
 
@@ -98,36 +115,18 @@ impl Checkpoint {
             path: path.to_path_buf(),
             reason,
         };
-        if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+        if bytes.len() < header_len(0) || &bytes[..8] != MAGIC {
             return Err(corrupt(
                 "not an infonce checkpoint (bad magic number or too short)".into(),
             ));
         }
-        let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().expect("8 bytes"));
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
+        let Some(count) = section_count(version) else {
             return Err(corrupt(format!(
-                "checkpoint format version {version}, this build reads {VERSION}"
+                "checkpoint format version {version}, this build reads 1 to {VERSION}"
             )));
-        }
-        let lens = [u64_at(12), u64_at(20), u64_at(28)];
-        let checksum = u64_at(36);
-        let total = lens
-            .iter()
-            .try_fold(HEADER as u64, |a, &l| a.checked_add(l));
-        if total != Some(bytes.len() as u64) {
-            return Err(corrupt(format!(
-                "truncated or padded: header announces {} bytes, file has {}",
-                total.map_or("an impossible number of".into(), |t| t.to_string()),
-                bytes.len()
-            )));
-        }
-        let (m0, m1) = (HEADER, HEADER + lens[0] as usize);
-        let (o0, o1) = (m1 + lens[1] as usize, bytes.len());
-        let sections = [&bytes[m0..m1], &bytes[m1..o0], &bytes[o0..o1]];
-        if fnv1a(&sections) != checksum {
-            return Err(corrupt("checksum mismatch: the file is damaged".into()));
-        }
+        };
+        let sections = split_sections(&bytes, count).map_err(corrupt)?;
         let meta: CheckpointMeta = serde_json::from_slice(sections[0])
             .map_err(|e| corrupt(format!("metadata unreadable: {e}")))?;
         if !same_release_line(&meta.crate_version, env!("CARGO_PKG_VERSION")) {
@@ -143,7 +142,14 @@ impl Checkpoint {
             meta,
             model: sections[1].to_vec(),
             optimizer: sections[2].to_vec(),
+            sampler: sections.get(3).map_or_else(Vec::new, |s| s.to_vec()),
         })
+    }
+
+    /// The sampler's tensor state as stored (empty for a stateless sampler or a file of
+    /// format 1).
+    pub fn sampler_record(&self) -> &[u8] {
+        &self.sampler
     }
 
     /// Writes this checkpoint (atomically) to `path`, re-encoding it: for tools that edit
@@ -152,7 +158,13 @@ impl Checkpoint {
     /// # Errors
     /// [`Error::Io`] when the file cannot be written.
     pub fn write_to(&self, path: &Path) -> Result<()> {
-        Self::write(path, &self.meta, &self.model, &self.optimizer)
+        Self::write(
+            path,
+            &self.meta,
+            &self.model,
+            &self.optimizer,
+            &self.sampler,
+        )
     }
 
     /// The newest checkpoint (highest step) in `dir`, if any.
@@ -163,6 +175,41 @@ impl Checkpoint {
 
 /// Whether two versions share a release line: the same major version, and for `0.x` the
 /// same minor version (semver's compatibility rule).
+/// The `count` sections of a checkpoint file, after checking the announced lengths and the
+/// checksum.
+fn split_sections(bytes: &[u8], count: usize) -> std::result::Result<Vec<&[u8]>, String> {
+    let header = header_len(count);
+    if bytes.len() < header {
+        return Err("truncated header".into());
+    }
+    let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().expect("8 bytes"));
+    let lens: Vec<u64> = (0..count).map(|i| u64_at(12 + 8 * i)).collect();
+    let checksum = u64_at(12 + 8 * count);
+    let total = lens
+        .iter()
+        .try_fold(header as u64, |a, &l| a.checked_add(l));
+    if total != Some(bytes.len() as u64) {
+        return Err(format!(
+            "truncated or padded: header announces {} bytes, file has {}",
+            total.map_or("an impossible number of".into(), |t| t.to_string()),
+            bytes.len()
+        ));
+    }
+    let mut start = header;
+    let sections: Vec<&[u8]> = lens
+        .iter()
+        .map(|&l| {
+            let s = &bytes[start..start + l as usize];
+            start += l as usize;
+            s
+        })
+        .collect();
+    if fnv1a(&sections) != checksum {
+        return Err("checksum mismatch: the file is damaged".into());
+    }
+    Ok(sections)
+}
+
 fn same_release_line(a: &str, b: &str) -> bool {
     let line = |v: &str| -> Option<(u64, u64)> {
         let mut parts = v.split('.').map(|p| p.parse::<u64>().ok());

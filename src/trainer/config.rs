@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use super::weight_decay::DecayScope;
+use crate::objective::ObjectiveKind;
 use crate::Error;
 
 /// Which optimiser updates the model.
@@ -90,6 +92,12 @@ pub struct TrainerConfig {
     pub optimizer: OptimizerKind,
     /// Weight decay (L2 for Adam and SGD, decoupled for AdamW). Default 0.
     pub weight_decay: f64,
+    /// Which parameters weight decay applies to. Default: matrices and kernels only
+    /// (biases, normalisation parameters and the temperature are skipped, as SimCLR and
+    /// open_clip do).
+    pub weight_decay_scope: DecayScope,
+    /// What the trainer minimises. Default InfoNCE.
+    pub objective: ObjectiveKind,
     /// SGD momentum. Default 0.9.
     pub momentum: f64,
     /// Steps of linear warm-up from 0 to `learning_rate`. Default 0.
@@ -120,6 +128,13 @@ pub struct TrainerConfig {
     pub out_dir: Option<String>,
     /// Show a progress bar on the terminal. Default true.
     pub progress: bool,
+    /// Read the step statistics and the non-finite check back from the device every this
+    /// many steps (and at every epoch end and checkpoint). `None` (the default) reads back
+    /// at the progress display's refresh: whenever 100 ms have passed since the last
+    /// read-back. `Some(1)` reads every step and stops before a non-finite update is
+    /// applied; with more, a non-finite step is found at the next read-back and the model
+    /// and optimiser are rolled back to the previous one.
+    pub sync_every: Option<u64>,
 }
 
 impl Default for TrainerConfig {
@@ -129,6 +144,8 @@ impl Default for TrainerConfig {
             learning_rate: 1e-3,
             optimizer: OptimizerKind::Adam,
             weight_decay: 0.0,
+            weight_decay_scope: DecayScope::MatricesOnly,
+            objective: ObjectiveKind::InfoNce,
             momentum: 0.9,
             warmup_steps: 0,
             cosine_decay: true,
@@ -141,6 +158,7 @@ impl Default for TrainerConfig {
             check_gradients: true,
             out_dir: None,
             progress: true,
+            sync_every: None,
         }
     }
 }
@@ -178,6 +196,9 @@ builder!(
     with_check_gradients => check_gradients: bool,
     with_out_dir => out_dir: Option<String>,
     with_progress => progress: bool,
+    with_weight_decay_scope => weight_decay_scope: DecayScope,
+    with_objective => objective: ObjectiveKind,
+    with_sync_every => sync_every: Option<u64>,
 );
 
 impl TrainerConfig {
@@ -232,6 +253,10 @@ impl TrainerConfig {
         if let Some(c) = self.grad_clip_norm {
             positive("grad_clip_norm", c)?;
         }
+        if self.sync_every == Some(0) {
+            return Err(Error::config("sync_every", "must be ≥ 1 (or unset)"));
+        }
+        self.objective.validate()?;
         if self.checkpoint_every == Some(0) {
             return Err(Error::config("checkpoint_every", "must be ≥ 1 (or unset)"));
         }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::loss::LossStats;
+use crate::loss::{BoundKind, LossStats};
 
 /// Means over one epoch's steps, plus whatever an evaluation hook measured.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -19,6 +19,9 @@ pub struct EpochRecord {
     pub accuracy: f64,
     /// Mean `log N`.
     pub log_n: f64,
+    /// Whether `mi_bound` is a bound for every step of the epoch, and if not why.
+    #[serde(default)]
+    pub bound: BoundKind,
     /// Learning rate of the last step.
     pub learning_rate: f64,
     /// Wall-clock seconds the epoch took (not part of exact resume).
@@ -51,6 +54,8 @@ pub(crate) struct EpochAccumulator {
     pub accuracy: f64,
     pub log_n: f64,
     pub seconds: f64,
+    #[serde(default)]
+    pub bound: BoundKind,
 }
 
 impl EpochAccumulator {
@@ -60,6 +65,7 @@ impl EpochAccumulator {
         self.mi_bound += s.mi_bound;
         self.accuracy += s.accuracy;
         self.log_n += s.log_n;
+        self.bound = self.bound.and(s.bound);
     }
 
     pub fn finish(&mut self, epoch: u64, step: u64, learning_rate: f64) -> EpochRecord {
@@ -71,6 +77,7 @@ impl EpochAccumulator {
             mi_bound: self.mi_bound / k,
             accuracy: self.accuracy / k,
             log_n: self.log_n / k,
+            bound: self.bound,
             learning_rate,
             seconds: self.seconds,
             metrics: BTreeMap::new(),

@@ -13,13 +13,17 @@
 
 mod checkpoint;
 mod config;
+mod fit;
 mod history;
 mod optimizer;
 mod param_walk;
+mod pending;
 mod progress;
 mod schedule;
 mod source;
+mod step;
 mod train_loop;
+mod weight_decay;
 
 pub use checkpoint::{Checkpoint, CheckpointMeta};
 pub use config::{BestMetric, Goal, OptimizerKind, TrainerConfig};
@@ -28,3 +32,4 @@ pub use param_walk::materialize_parameters;
 pub use schedule::learning_rate_at;
 pub use source::{BatchSource, StepContext};
 pub use train_loop::Trainer;
+pub use weight_decay::DecayScope;

@@ -1,32 +1,32 @@
 //! Walks a module's float parameters with their dotted paths: the shape inventory stored in
-//! checkpoints, and the finiteness check of a step's gradients.
+//! checkpoints (the finiteness check of gradients is in `pending`).
 
-use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
-use burn::optim::GradientsParams;
-use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{ElementConversion, Tensor};
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
 
 /// Dotted path (`encoder.blocks.0.conv1.weight`) and shape of every float parameter, in the
 /// module's visiting order.
 pub(crate) type ParamShapes = Vec<(String, Vec<usize>)>;
 
+/// The dotted path of the module being visited.
 #[derive(Default)]
-struct Path(Vec<String>);
+pub(crate) struct ParamPath(Vec<String>);
 
-impl Path {
-    fn enter(&mut self, name: &str) {
+impl ParamPath {
+    pub fn enter(&mut self, name: &str) {
         self.0.push(name.to_string());
     }
-    fn exit(&mut self) {
+    pub fn exit(&mut self) {
         self.0.pop();
     }
-    fn dotted(&self) -> String {
+    pub fn dotted(&self) -> String {
         self.0.join(".")
     }
 }
 
 struct ShapeCollector {
-    path: Path,
+    path: ParamPath,
     shapes: ParamShapes,
 }
 
@@ -46,7 +46,7 @@ impl<B: Backend> ModuleVisitor<B> for ShapeCollector {
 /// The shape inventory of `module`.
 pub(crate) fn param_shapes<B: Backend, M: Module<B>>(module: &M) -> ParamShapes {
     let mut collector = ShapeCollector {
-        path: Path::default(),
+        path: ParamPath::default(),
         shapes: Vec::new(),
     };
     module.visit(&mut collector);
@@ -80,57 +80,4 @@ pub(crate) fn shape_difference(stored: &ParamShapes, model: &ParamShapes) -> Opt
         .iter()
         .find(|(n, _)| !model.iter().any(|(m, _)| m == n))
         .map(|(name, _)| format!("the checkpoint has parameter `{name}`, the model does not"))
-}
-
-struct GradientSums<'a, B: AutodiffBackend> {
-    grads: &'a GradientsParams,
-    path: Path,
-    names: Vec<String>,
-    sums: Vec<Tensor<B::InnerBackend, 1>>,
-}
-
-impl<B: AutodiffBackend> ModuleVisitor<B> for GradientSums<'_, B> {
-    fn enter_module(&mut self, name: &str, _container: &str) {
-        self.path.enter(name);
-    }
-    fn exit_module(&mut self, _name: &str, _container: &str) {
-        self.path.exit();
-    }
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        if let Some(grad) = self.grads.get::<B::InnerBackend, D>(param.id) {
-            self.names.push(self.path.dotted());
-            self.sums.push(grad.sum());
-        }
-    }
-}
-
-/// The path of the first parameter whose gradient holds a NaN or an infinity, with that
-/// gradient's sum. Costs one reduction per parameter and a single read-back: a NaN or an
-/// infinity makes the sum non-finite (so does a sum past f32's range, and such a gradient
-/// is not one to apply either).
-pub(crate) fn first_non_finite_gradient<B, M>(
-    model: &M,
-    grads: &GradientsParams,
-) -> Option<(String, f64)>
-where
-    B: AutodiffBackend,
-    M: AutodiffModule<B>,
-{
-    let mut walker = GradientSums::<B> {
-        grads,
-        path: Path::default(),
-        names: Vec::new(),
-        sums: Vec::new(),
-    };
-    model.visit(&mut walker);
-    if walker.sums.is_empty() {
-        return None;
-    }
-    let total = Tensor::cat(walker.sums, 0);
-    let values = total.into_data();
-    let values: Vec<f64> = values.iter::<f32>().map(|v: f32| v.elem::<f64>()).collect();
-    values
-        .iter()
-        .position(|v| !v.is_finite())
-        .map(|i| (walker.names[i].clone(), values[i]))
 }

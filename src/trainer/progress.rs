@@ -4,8 +4,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::loss::LossStats;
 
-/// A bar over all steps showing loss, MI bound and accuracy; hidden when disabled or when
-/// stderr is not a terminal (indicatif's default).
+/// A bar over all steps showing loss, MI bound and accuracy as of the last read-back;
+/// hidden when disabled or when stderr is not a terminal (indicatif's default).
 pub(crate) struct Progress {
     bar: ProgressBar,
 }
@@ -26,13 +26,23 @@ impl Progress {
         Self { bar }
     }
 
-    pub fn update(&self, epoch: u64, stats: &LossStats) {
+    /// One more step done, in `epoch` (1-based).
+    pub fn advance(&self, epoch: u64) {
         self.bar.set_prefix(epoch.to_string());
+        self.bar.inc(1);
+    }
+
+    /// The newest statistics read back from the device.
+    pub fn show(&self, stats: &LossStats) {
+        let bound = if stats.bound.is_bound() {
+            "MI ≥"
+        } else {
+            "log N − J ="
+        };
         self.bar.set_message(format!(
-            "loss {:.4} | MI ≥ {:.3} nats (cap {:.2}) | acc {:.3}",
+            "loss {:.4} | {bound} {:.3} nats (cap {:.2}) | acc {:.3}",
             stats.loss, stats.mi_bound, stats.log_n, stats.accuracy
         ));
-        self.bar.inc(1);
     }
 
     pub fn println(&self, line: String) {

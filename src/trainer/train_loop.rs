@@ -1,38 +1,38 @@
 //! The training loop.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use burn::module::AutodiffModule;
-use burn::optim::GradientsParams;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 
 use super::checkpoint::{checkpoint_name, list_checkpoints, BEST_NAME};
 use super::history::EpochAccumulator;
 use super::optimizer::AnyOptimizer;
-use super::param_walk::{first_non_finite_gradient, param_shapes, shape_difference};
-use super::progress::Progress;
-use super::source::derive_rng;
-use super::{
-    learning_rate_at, BatchSource, Checkpoint, CheckpointMeta, EpochRecord, StepContext,
-    TrainerConfig, TrainingSummary,
-};
-use crate::loss::{masked_info_nce, LossStats};
+use super::param_walk::{param_shapes, shape_difference};
+use super::pending::Window;
+use super::{Checkpoint, CheckpointMeta, EpochRecord, TrainerConfig};
+use crate::loss::LossStats;
+use crate::objective::Objective;
 use crate::{ContrastiveModel, Error, NegativeSampler, Result};
-
-/// Stream id of the backend seed derived for each step.
-const BACKEND_STREAM: u64 = 0xB4C6;
 
 /// Trains a [`ContrastiveModel`] with a [`NegativeSampler`] on batches from a
 /// [`BatchSource`].
 ///
-/// One step: embed the batch, let the sampler build the candidate set, score it with the
-/// model's critic, compute the masked InfoNCE loss, read its value back (a non-finite loss
-/// stops training with [`Error::NonFinite`] before the update; so does a non-finite
-/// gradient, named by its parameter's path), backpropagate, update,
-/// then call the sampler's `after_step` hook.
+/// One step: embed the batch (with its rows' identity), let the sampler build the candidate
+/// set, score it with the model's critic, compute the objective (`config.objective`, or
+/// [`Trainer::with_objective`]), backpropagate, run the sampler's `after_step` hook (a queue
+/// enqueues here, after the loss), let the optimiser update (weight decay on matrices only
+/// by default), then run the model's `after_step` hook (an EMA, a temperature clamp).
+///
+/// Nothing is read back from the device during a step: the loss, accuracy, `log N` and a
+/// non-finite flag for the loss and every gradient (`is_nan` / `is_inf` reductions) stay on
+/// the device and are read in one transfer every `config.sync_every` steps, at every epoch
+/// end and before every checkpoint. A non-finite step stops training with
+/// [`Error::NonFinite`] naming the step and the tensor (`loss`, or the gradient's parameter
+/// path); the model and optimiser are rolled back to the previous read-back, so nothing
+/// non-finite is kept. A sampler's state (a queue) is not rolled back: resume from the last
+/// checkpoint for an exact continuation.
 ///
 /// # Example
 /// ```no_run
@@ -63,16 +63,25 @@ where
     M: ContrastiveModel<B> + AutodiffModule<B>,
     S: NegativeSampler<B>,
 {
-    config: TrainerConfig,
-    model: Option<M>,
-    optimizer: AnyOptimizer<M, B>,
-    sampler: S,
-    device: B::Device,
-    step: u64,
-    history: Vec<EpochRecord>,
-    epoch_sums: EpochAccumulator,
-    last_checkpoint: Option<PathBuf>,
-    best_value: Option<f64>,
+    pub(super) config: TrainerConfig,
+    pub(super) model: Option<M>,
+    pub(super) optimizer: AnyOptimizer<M, B>,
+    pub(super) sampler: S,
+    pub(super) objective: Box<dyn Objective<B>>,
+    pub(super) device: B::Device,
+    pub(super) step: u64,
+    pub(super) history: Vec<EpochRecord>,
+    pub(super) epoch_sums: EpochAccumulator,
+    pub(super) last_checkpoint: Option<PathBuf>,
+    pub(super) best_value: Option<f64>,
+    pub(super) window: Option<Window<B::InnerBackend, Snapshot<M, B>>>,
+    pub(super) last_stats: Option<LossStats>,
+}
+
+/// The model, optimiser and step a window of unread steps started from.
+pub(super) struct Snapshot<M: AutodiffModule<B>, B: AutodiffBackend> {
+    pub model: M,
+    pub optimizer: AnyOptimizer<M, B>,
 }
 
 type ModelBytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
@@ -92,6 +101,7 @@ where
         let model = model.fork(&device);
         Ok(Self {
             optimizer: AnyOptimizer::from_config(&config),
+            objective: Box::new(config.objective),
             config,
             model: Some(model),
             sampler,
@@ -101,7 +111,16 @@ where
             epoch_sums: EpochAccumulator::default(),
             last_checkpoint: None,
             best_value: None,
+            window: None,
+            last_stats: None,
         })
+    }
+
+    /// Minimise a custom [`Objective`] instead of `config.objective`.
+    #[must_use]
+    pub fn with_objective(mut self, objective: impl Objective<B> + 'static) -> Self {
+        self.objective = Box::new(objective);
+        self
     }
 
     /// A trainer restored from a checkpoint: model parameters, optimiser state, step,
@@ -191,6 +210,11 @@ where
         self.sampler
             .load_state(checkpoint.meta.sampler_state.clone())
             .map_err(|e| corrupt("sampler state", e.to_string()))?;
+        if !checkpoint.sampler.is_empty() {
+            self.sampler
+                .load_state_bytes(&checkpoint.sampler, &self.device)
+                .map_err(|e| corrupt("sampler record", e.to_string()))?;
+        }
         self.step = checkpoint.meta.step;
         self.history = checkpoint.meta.history.clone();
         self.epoch_sums = checkpoint.meta.epoch_sums.clone();
@@ -229,158 +253,14 @@ where
         self.last_checkpoint.as_deref()
     }
 
-    /// Trains until `config.epochs` epochs are complete.
-    pub fn fit<D>(&mut self, data: &D) -> Result<TrainingSummary>
-    where
-        D: BatchSource<B, Batch = M::Batch>,
-    {
-        self.fit_with_hook(data, |_, _| Ok(BTreeMap::new()))
-    }
-
-    /// Like [`Trainer::fit`], calling `hook(model, record)` after each epoch; the metrics it
-    /// returns are stored in the epoch's record (history and progress output).
-    pub fn fit_with_hook<D, H>(&mut self, data: &D, mut hook: H) -> Result<TrainingSummary>
-    where
-        D: BatchSource<B, Batch = M::Batch>,
-        H: FnMut(&M, &EpochRecord) -> Result<BTreeMap<String, f64>>,
-    {
-        let per_epoch = data.steps_per_epoch() as u64;
-        if per_epoch == 0 {
-            return Err(Error::EmptyBatch {
-                what: "data source (0 steps per epoch)".into(),
-            });
-        }
-        let total = per_epoch * self.config.epochs as u64;
-        let progress = Progress::new(self.config.progress, total, self.step.min(total));
-        let mut best_seen = self.best_value.is_some();
-        let mut last = None;
-        let mut epoch_start = Instant::now();
-        while self.step < total {
-            let ctx = StepContext {
-                seed: self.config.seed,
-                step: self.step,
-                epoch: self.step / per_epoch,
-                index_in_epoch: self.step % per_epoch,
-            };
-            let batch = data.batch(&ctx, &self.device)?;
-            let lr = learning_rate_at(&self.config, self.step, total);
-            let stats = self.train_step(batch, lr)?;
-            self.epoch_sums.add(&stats);
-            progress.update(ctx.epoch + 1, &stats);
-            last = Some(stats);
-
-            if self.step.is_multiple_of(per_epoch) {
-                self.epoch_sums.seconds += epoch_start.elapsed().as_secs_f64();
-                let mut record = self.epoch_sums.finish(self.step / per_epoch, self.step, lr);
-                record.metrics = hook(self.model(), &record)?;
-                progress.println(format_record(&record));
-                let best = self.config.keep_best.clone();
-                let value = best.as_ref().and_then(|b| record.metric(&b.metric));
-                self.history.push(record);
-                self.write_history()?;
-                if let (Some(best), Some(value)) = (best, value) {
-                    best_seen = true;
-                    if best.improves(value, self.best_value) {
-                        self.best_value = Some(value);
-                        self.save_best_in_out_dir()?;
-                    }
-                }
-                epoch_start = Instant::now();
-            }
-            let at_end = self.step == total;
-            if let Some(every) = self.config.checkpoint_every {
-                if self.step.is_multiple_of(every) || at_end {
-                    self.epoch_sums.seconds += epoch_start.elapsed().as_secs_f64();
-                    epoch_start = Instant::now();
-                    self.save_checkpoint_in_out_dir()?;
-                }
-            }
-        }
-        progress.finish();
-        if let (Some(best), false) = (&self.config.keep_best, best_seen) {
-            progress.println(format!(
-                "warning: keep_best metric `{}` was never reported at an epoch end; no best \
-                 checkpoint was written",
-                best.metric
-            ));
-        }
-        Ok(TrainingSummary {
-            steps: self.step,
-            history: self.history.clone(),
-            last,
-        })
-    }
-
-    /// One optimiser step on `batch` at learning rate `lr`; returns the step's loss, accuracy
-    /// and MI bound.
+    /// Writes a checkpoint to `path` (atomically), after reading back the statistics of the
+    /// steps not yet read.
     ///
     /// # Errors
-    /// Any error of the sampler, critic or loss; [`Error::NonFinite`] (the model is left
-    /// unchanged) when the loss or, with `check_gradients`, a gradient is NaN or infinite.
-    pub fn train_step(&mut self, batch: M::Batch, lr: f64) -> Result<LossStats> {
-        B::seed(&self.device, derive_seed(self.config.seed, self.step));
-        let model = self.model.take().expect("model present between steps");
-        let result = self.forward(&model, batch);
-        let (loss, stats, detached) = match result {
-            Ok(v) => v,
-            Err(e) => {
-                self.model = Some(model);
-                return Err(e);
-            }
-        };
-        if !stats.loss.is_finite() {
-            self.model = Some(model);
-            return Err(self.non_finite("loss".into(), stats.loss));
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        if self.config.check_gradients {
-            if let Some((name, sum)) = first_non_finite_gradient::<B, M>(&model, &grads) {
-                self.model = Some(model);
-                return Err(self.non_finite(format!("gradient of `{name}`"), sum));
-            }
-        }
-        self.model = Some(self.optimizer.step(lr, model, grads));
-        self.sampler.after_step(&detached)?;
-        self.step += 1;
-        Ok(stats)
-    }
-
-    fn non_finite(&self, tensor: String, value: f64) -> Error {
-        Error::NonFinite {
-            step: self.step,
-            tensor,
-            value,
-            hint: "lower the learning rate, raise the temperature, enable grad_clip_norm, \
-                   or check the input data for NaN"
-                .into(),
-            last_checkpoint: self.last_checkpoint.clone(),
-        }
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn forward(
-        &mut self,
-        model: &M,
-        batch: M::Batch,
-    ) -> Result<(
-        burn::tensor::Tensor<B, 1>,
-        LossStats,
-        crate::sampler::Embeddings<B>,
-    )> {
-        let embeddings = model.embed(batch)?;
-        let detached = embeddings.detach();
-        let set = self.sampler.candidates(embeddings)?;
-        let mut scores = model.log_scores(set.context, set.candidates)?;
-        if let Some(w) = set.log_weights {
-            scores = scores + w;
-        }
-        let out = masked_info_nce(scores, &set.positives, set.valid.as_ref())?;
-        let stats = out.stats();
-        Ok((out.loss, stats, detached))
-    }
-
-    /// Writes a checkpoint to `path` (atomically).
+    /// [`Error::NonFinite`] when one of those steps was not finite (nothing is written);
+    /// I/O and serialisation errors.
     pub fn save_checkpoint(&mut self, path: &Path) -> Result<()> {
+        self.flush()?;
         let model_bytes = Recorder::<B>::record(
             &ModelBytes::default(),
             self.model().clone().into_record(),
@@ -400,14 +280,20 @@ where
             param_shapes: param_shapes::<B, M>(self.model()),
             best_value: self.best_value,
         };
-        Checkpoint::write(path, &meta, &model_bytes, &self.optimizer.to_bytes()?)?;
+        Checkpoint::write(
+            path,
+            &meta,
+            &model_bytes,
+            &self.optimizer.to_bytes()?,
+            &self.sampler.state_bytes()?,
+        )?;
         self.last_checkpoint = Some(path.to_path_buf());
         Ok(())
     }
 
     /// Writes `checkpoints/best.ckpt` when `out_dir` is set. The last good checkpoint
     /// reported on failure stays the newest regular one.
-    fn save_best_in_out_dir(&mut self) -> Result<()> {
+    pub(super) fn save_best_in_out_dir(&mut self) -> Result<()> {
         let Some(dir) = self.config.out_dir.clone() else {
             return Ok(());
         };
@@ -417,7 +303,7 @@ where
         Ok(())
     }
 
-    fn save_checkpoint_in_out_dir(&mut self) -> Result<()> {
+    pub(super) fn save_checkpoint_in_out_dir(&mut self) -> Result<()> {
         let Some(dir) = self.config.out_dir.clone() else {
             return Ok(());
         };
@@ -432,28 +318,10 @@ where
         Ok(())
     }
 
-    fn write_history(&self) -> Result<()> {
+    pub(super) fn write_history(&self) -> Result<()> {
         match &self.config.out_dir {
             Some(dir) => crate::io::write_json(&Path::new(dir).join("history.json"), &self.history),
             None => Ok(()),
         }
     }
-}
-
-/// One line per epoch for the progress output.
-fn format_record(r: &EpochRecord) -> String {
-    let mut line = format!(
-        "epoch {:>3} | loss {:.4} | MI ≥ {:.3} nats (cap {:.2}) | acc {:.3} | lr {:.2e} | {:.1}s",
-        r.epoch, r.loss, r.mi_bound, r.log_n, r.accuracy, r.learning_rate, r.seconds
-    );
-    for (k, v) in &r.metrics {
-        line.push_str(&format!(" | {k} {v:.4}"));
-    }
-    line
-}
-
-/// The backend seed of a step.
-fn derive_seed(seed: u64, step: u64) -> u64 {
-    use rand::Rng;
-    derive_rng(seed, step, BACKEND_STREAM).next_u64()
 }
