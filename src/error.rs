@@ -130,8 +130,9 @@ impl Error {
         }
     }
 
-    /// Shorthand for [`Error::InvalidConfig`].
-    pub(crate) fn config(name: impl Into<String>, reason: impl Into<String>) -> Self {
+    /// Shorthand for [`Error::InvalidConfig`], for custom samplers, objectives and models
+    /// that refuse a setting or an input.
+    pub fn config(name: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidConfig {
             name: name.into(),
             reason: reason.into(),

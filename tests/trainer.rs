@@ -334,7 +334,32 @@ fn corrupt_checkpoints_are_refused<B: AutodiffBackend>(device: &B::Device) {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Read-backs per step: the trainer reads the device once per `sync_every` window (the
+/// count is process-wide, so with other tests running in parallel it can only be higher;
+/// run this test alone to read the exact figure it prints).
+fn read_backs_per_step<B: AutodiffBackend>(device: &B::Device) {
+    let config = TrainerConfig::new()
+        .with_epochs(2)
+        .with_progress(false)
+        .with_sync_every(Some(4));
+    let mut trainer =
+        Trainer::new(config, model::<B>(device), InBatchSampler, device.clone()).unwrap();
+    let before = infonce::readback::count();
+    let summary = trainer.fit(&data()).unwrap();
+    let reads = infonce::readback::count() - before;
+    println!(
+        "read-backs: {reads} over {} steps ({:.3} per step)",
+        summary.steps,
+        reads as f64 / summary.steps as f64
+    );
+    assert!(
+        reads >= summary.steps / 4,
+        "one read per window of 4 steps at least"
+    );
+}
+
 backend_tests!(
+    read_backs_per_step,
     trains_and_writes_history_and_checkpoints,
     non_finite_loss_stops_with_the_step,
     non_finite_step_in_a_window_rolls_back,
