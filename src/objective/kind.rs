@@ -74,18 +74,29 @@ impl ObjectiveKind {
     /// # Errors
     /// [`Error::InvalidConfig`] naming the parameter.
     pub fn validate(&self) -> Result<()> {
-        match *self {
+        self.correction().map_or(Ok(()), |c| c.validate())
+    }
+
+    /// The negative-term correction of the debiased and hard-negative objectives (the
+    /// debiased one is the hard-negative one at β = 0).
+    pub fn correction(&self) -> Option<NegativeCorrection> {
+        let (tau_plus, beta, floor_log_score) = match *self {
             ObjectiveKind::Debiased {
                 tau_plus,
                 floor_log_score,
-            } => correction(tau_plus, 0.0, floor_log_score).validate(),
+            } => (tau_plus, 0.0, floor_log_score),
             ObjectiveKind::HardNegative {
                 beta,
                 tau_plus,
                 floor_log_score,
-            } => correction(tau_plus, beta, floor_log_score).validate(),
-            _ => Ok(()),
-        }
+            } => (tau_plus, beta, floor_log_score),
+            _ => return None,
+        };
+        Some(NegativeCorrection {
+            tau_plus,
+            beta,
+            floor_log_score,
+        })
     }
 
     /// The name used on command lines.
@@ -98,14 +109,6 @@ impl ObjectiveKind {
             ObjectiveKind::HardNegative { .. } => "hard-negative",
             ObjectiveKind::SupervisedContrastive => "supcon",
         }
-    }
-}
-
-fn correction(tau_plus: f64, beta: f64, floor_log_score: Option<f64>) -> NegativeCorrection {
-    NegativeCorrection {
-        tau_plus,
-        beta,
-        floor_log_score,
     }
 }
 
@@ -152,29 +155,18 @@ impl FromStr for ObjectiveKind {
 impl<B: Backend> Objective<B> for ObjectiveKind {
     fn loss(&self, log_scores: Tensor<B, 2>, set: &CandidateSet<B>) -> Result<LossOutput<B>> {
         let (positives, valid) = (&set.positives, set.valid.as_ref());
-        let out = match *self {
+        let out = match self {
             ObjectiveKind::InfoNce => info_nce_with_masks(log_scores, positives, valid),
             ObjectiveKind::Symmetric => symmetric_with_masks(log_scores, positives, valid),
             ObjectiveKind::Decoupled => decoupled_with_masks(log_scores, positives, valid),
-            ObjectiveKind::Debiased {
-                tau_plus,
-                floor_log_score,
-            } => debiased_with_masks(
-                log_scores,
-                positives,
-                valid,
-                correction(tau_plus, 0.0, floor_log_score),
-            ),
-            ObjectiveKind::HardNegative {
-                beta,
-                tau_plus,
-                floor_log_score,
-            } => debiased_with_masks(
-                log_scores,
-                positives,
-                valid,
-                correction(tau_plus, beta, floor_log_score),
-            ),
+            ObjectiveKind::Debiased { .. } | ObjectiveKind::HardNegative { .. } => {
+                let correction = self.correction().unwrap_or(NegativeCorrection {
+                    tau_plus: 0.0,
+                    beta: 0.0,
+                    floor_log_score: None,
+                });
+                debiased_with_masks(log_scores, positives, valid, correction)
+            }
             ObjectiveKind::SupervisedContrastive => {
                 let positives = label_positives(set)?;
                 info_nce_with_masks(log_scores, &positives, valid)
