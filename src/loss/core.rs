@@ -23,60 +23,13 @@ pub(crate) enum Positives<B: Backend> {
     Dense(Tensor<B, 2, Bool>),
 }
 
-/// Scores with invalid candidates filled, and what the objectives need beside them.
-pub(crate) struct Prepared<B: Backend> {
-    /// `[n, m]` scores, invalid entries at [`MASKED_LOG_SCORE`].
-    pub scores: Tensor<B, 2>,
-    /// `[n, m]` valid candidates (positives included); `None`: all.
-    pub valid: Option<Tensor<B, 2, Bool>>,
-    /// The positives.
-    pub positives: Positives<B>,
-    /// `[n, m]`.
-    pub dims: [usize; 2],
-}
-
-impl<B: Backend> Prepared<B> {
-    /// Checks the shapes and builds the masks on the device.
-    pub fn new(
-        what: &str,
-        log_scores: Tensor<B, 2>,
-        positives: &Mask<B>,
-        valid: Option<&Mask<B>>,
-    ) -> Result<Self> {
-        let dims = log_scores.dims();
-        check_scores(what, dims)?;
-        let device = log_scores.device();
-        let valid = match valid {
-            Some(v) => Some(v.clone().or(positives.clone()).to_tensor(dims, &device)?),
-            None => None,
-        };
-        let positives = match positives.single_column(dims[0], &device) {
-            Some(col) => Positives::Single(col),
-            None => Positives::Dense(positives.to_tensor(dims, &device)?),
-        };
-        let scores = match &valid {
-            Some(v) => log_scores.mask_fill(v.clone().bool_not(), MASKED_LOG_SCORE),
-            None => log_scores,
-        };
-        Ok(Self {
-            scores,
-            valid,
-            positives,
-            dims,
-        })
-    }
-
-    /// Whether every row has exactly one positive by structure.
-    pub fn single_positive(&self) -> bool {
-        matches!(self.positives, Positives::Single(_))
-    }
-
+impl<B: Backend> Positives<B> {
     /// `[n, 1]`: the mean of `x` over each row's positives, and `[n, 1]` weights (1 for a
     /// row with a positive, 0 for one without, which is skipped).
-    pub fn positive_mean(&self, x: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
-        let n = self.dims[0];
-        match &self.positives {
+    pub fn mean_over(&self, x: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
+        match self {
             Positives::Single(col) => {
+                let n = col.dims()[0];
                 let picked = x.gather(1, col.clone().reshape([n, 1]));
                 let ones = Tensor::ones([n, 1], &picked.device());
                 (picked, ones)
@@ -89,48 +42,115 @@ impl<B: Backend> Prepared<B> {
             }
         }
     }
+}
+
+/// Scores with invalid candidates filled, and what the objectives need beside them.
+///
+/// Top-1 accuracy and `log N` are computed when it is built, so an objective can move
+/// `scores` into its last use (on ndarray a uniquely held tensor is updated in place).
+pub(crate) struct Prepared<B: Backend> {
+    /// `[n, m]` scores, invalid entries at [`MASKED_LOG_SCORE`].
+    pub scores: Tensor<B, 2>,
+    /// `[n, m]` invalid candidates (positives are never invalid); `None`: none.
+    pub invalid: Option<Tensor<B, 2, Bool>>,
+    /// The positives.
+    pub positives: Positives<B>,
+    /// `[n, m]`.
+    pub dims: [usize; 2],
+    /// `[1]` top-1 accuracy, detached.
+    pub accuracy: Tensor<B, 1>,
+    /// `[1]` mean `ln N_i`, detached.
+    pub log_num_candidates: Tensor<B, 1>,
+}
+
+impl<B: Backend> Prepared<B> {
+    /// Checks the shapes and builds the masks on the device. What the masks' structure
+    /// already says is not computed: a validity mask that contains the positives is not
+    /// joined with them, and a candidate count that is the same in every row is not summed.
+    pub fn new(
+        what: &str,
+        log_scores: Tensor<B, 2>,
+        positives: &Mask<B>,
+        valid: Option<&Mask<B>>,
+    ) -> Result<Self> {
+        let dims = log_scores.dims();
+        check_scores(what, dims)?;
+        let device = log_scores.device();
+        let valid_mask = match valid {
+            None | Some(Mask::All) => None,
+            Some(v) if v.contains(positives, dims) => Some(v.clone()),
+            Some(v) => Some(v.clone().or(positives.clone())),
+        };
+        // What `mask_fill` needs is the complement: built directly (`Not(Not(x))` is `x`).
+        let invalid = valid_mask
+            .as_ref()
+            .map(|v| v.clone().not().to_tensor(dims, &device))
+            .transpose()?;
+        let positives = match positives.single_column(dims[0], &device) {
+            Some(col) => Positives::Single(col),
+            None => Positives::Dense(positives.to_tensor(dims, &device)?),
+        };
+        let count = valid_mask
+            .as_ref()
+            .map_or(Some(dims[1]), |v| v.uniform_row_count(dims));
+        let log_num_candidates = match (count, &invalid) {
+            (None, Some(v)) => {
+                let excluded = v.clone().float().sum_dim(1);
+                excluded
+                    .neg()
+                    .add_scalar(dims[1] as f64)
+                    .clamp_min(1.0)
+                    .log()
+                    .mean()
+            }
+            _ => {
+                let c = count.unwrap_or(dims[1]).max(1) as f64;
+                Tensor::<B, 1>::ones([1], &device).mul_scalar(c.ln())
+            }
+        };
+        let scores = match &invalid {
+            Some(v) => log_scores.mask_fill(v.clone(), MASKED_LOG_SCORE),
+            None => log_scores,
+        };
+        let accuracy = top1(scores.clone().detach(), &positives);
+        Ok(Self {
+            scores,
+            invalid,
+            positives,
+            dims,
+            accuracy,
+            log_num_candidates: log_num_candidates.detach(),
+        })
+    }
+
+    /// Whether every row has exactly one positive by structure.
+    pub fn single_positive(&self) -> bool {
+        matches!(self.positives, Positives::Single(_))
+    }
+
+    /// See [`Positives::mean_over`].
+    pub fn positive_mean(&self, x: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
+        self.positives.mean_over(x)
+    }
 
     /// `[n, m]` negatives: valid and not a positive.
     pub fn negatives(&self) -> Tensor<B, 2, Bool> {
         let [n, m] = self.dims;
         let device = self.scores.device();
         let positive = match &self.positives {
-            Positives::Single(col) => Tensor::<B, 1, Int>::arange(0..m as i64, &device)
-                .reshape([1, m])
-                .expand([n, m])
-                .equal(col.clone().reshape([n, 1]).expand([n, m])),
+            Positives::Single(col) => col
+                .clone()
+                .reshape([n, 1])
+                .equal(Tensor::<B, 1, Int>::arange(0..m as i64, &device).reshape([1, m])),
             Positives::Dense(p) => p.clone(),
         };
-        let not_positive = positive.bool_not();
-        match &self.valid {
-            Some(v) => v.clone().bool_and(not_positive),
-            None => not_positive,
+        match &self.invalid {
+            Some(v) => positive.bool_or(v.clone()).bool_not(),
+            None => positive.bool_not(),
         }
     }
 
-    /// `[1]`: mean over rows of `ln N_i`, `N_i` the valid candidates of row `i`, detached.
-    pub fn log_num_candidates(&self) -> Tensor<B, 1> {
-        let m = self.dims[1];
-        let device = self.scores.device();
-        match &self.valid {
-            Some(v) => v.clone().float().sum_dim(1).clamp_min(1.0).log().mean(),
-            None => Tensor::<B, 1>::ones([1], &device).mul_scalar((m as f64).ln()),
-        }
-        .detach()
-    }
-
-    /// `[1]`: fraction of rows whose highest-scoring valid candidate is a positive.
-    pub fn top1(&self) -> Tensor<B, 1> {
-        let n = self.dims[0];
-        let best = self.scores.clone().detach().argmax(1); // [n, 1]
-        let hit = match &self.positives {
-            Positives::Single(col) => best.equal(col.clone().reshape([n, 1])).float(),
-            Positives::Dense(p) => p.clone().float().gather(1, best),
-        };
-        hit.mean()
-    }
-
-    /// The InfoNCE output for per-row losses `[n, 1]` with row weights `[n, 1]`.
+    /// The output for per-row losses `[n, 1]` with row weights `[n, 1]`.
     pub fn output(
         &self,
         per_row: Tensor<B, 2>,
@@ -139,11 +159,22 @@ impl<B: Backend> Prepared<B> {
     ) -> LossOutput<B> {
         LossOutput {
             loss: weighted_mean(per_row, weights),
-            accuracy: self.top1(),
-            log_num_candidates: self.log_num_candidates(),
+            accuracy: self.accuracy.clone(),
+            log_num_candidates: self.log_num_candidates.clone(),
             bound,
         }
     }
+}
+
+/// `[1]`: fraction of rows whose highest-scoring candidate is a positive.
+fn top1<B: Backend>(scores: Tensor<B, 2>, positives: &Positives<B>) -> Tensor<B, 1> {
+    let n = scores.dims()[0];
+    let best = scores.argmax(1); // [n, 1]
+    let hit = match positives {
+        Positives::Single(col) => best.equal(col.clone().reshape([n, 1])).float(),
+        Positives::Dense(p) => p.clone().float().gather(1, best),
+    };
+    hit.mean()
 }
 
 /// `Σ wᵢ xᵢ / max(Σ wᵢ, 1)` over `[n, 1]` columns, shape `[1]`.
@@ -199,13 +230,23 @@ pub fn info_nce_with_masks<B: Backend>(
     positives: &Mask<B>,
     valid: Option<&Mask<B>>,
 ) -> Result<LossOutput<B>> {
-    let prepared = Prepared::new("info_nce_with_masks", log_scores, positives, valid)?;
-    let log_prob = log_softmax(prepared.scores.clone(), 1);
-    let (per_row, weights) = prepared.positive_mean(log_prob);
-    let bound = if prepared.single_positive() {
-        BoundKind::Bound
-    } else {
-        BoundKind::SeveralPositives
+    let Prepared {
+        scores,
+        positives,
+        accuracy,
+        log_num_candidates,
+        ..
+    } = Prepared::new("info_nce_with_masks", log_scores, positives, valid)?;
+    let bound = match positives {
+        Positives::Single(_) => BoundKind::Bound,
+        Positives::Dense(_) => BoundKind::SeveralPositives,
     };
-    Ok(prepared.output(per_row.neg(), weights, bound))
+    // `scores` moves into its last use: no copy of the n × m matrix is kept alive.
+    let (per_row, weights) = positives.mean_over(log_softmax(scores, 1));
+    Ok(LossOutput {
+        loss: weighted_mean(per_row, weights).neg(),
+        accuracy,
+        log_num_candidates,
+        bound,
+    })
 }

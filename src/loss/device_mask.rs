@@ -128,6 +128,50 @@ impl<B: Backend> Mask<B> {
         }
     }
 
+    /// Whether this mask certainly selects every pair `other` selects, by structure alone
+    /// (`false` when it cannot tell). Used to skip joining a validity mask with positives
+    /// it already holds.
+    pub fn contains(&self, other: &Mask<B>, dims: [usize; 2]) -> bool {
+        match (self, other) {
+            (Mask::All, _) | (_, Mask::Empty) => true,
+            (Mask::Not(inner), o) => inner.disjoint(o, dims),
+            _ => false,
+        }
+    }
+
+    /// Whether the two masks certainly select no pair in common, by structure alone.
+    fn disjoint(&self, other: &Mask<B>, dims: [usize; 2]) -> bool {
+        match (self, other) {
+            (Mask::Empty, _) | (_, Mask::Empty) => true,
+            (Mask::Diagonal { offset: a }, Mask::Diagonal { offset: b }) => a != b,
+            (Mask::Diagonal { offset: 0 }, Mask::TwoView { batch })
+            | (Mask::TwoView { batch }, Mask::Diagonal { offset: 0 }) => {
+                *batch >= 1 && dims == [2 * batch, 2 * batch]
+            }
+            _ => false,
+        }
+    }
+
+    /// The number of pairs selected in each row when the structure makes it the same for
+    /// every row of `[n, m]`; `None` when it may vary (or cannot be told).
+    pub fn uniform_row_count(&self, dims: [usize; 2]) -> Option<usize> {
+        let [n, m] = dims;
+        match self {
+            Mask::All => Some(m),
+            Mask::Empty => Some(0),
+            Mask::Diagonal { offset: 0 } if n <= m => Some(1),
+            Mask::Index { .. } => Some(1),
+            Mask::TwoView { batch } if dims == [2 * batch, 2 * batch] => Some(1),
+            Mask::Columns { start, end } => Some(end.min(&m).saturating_sub(*start)),
+            Mask::Not(inner) => inner.uniform_row_count(dims).map(|c| m - c),
+            Mask::Concat(parts) => parts
+                .iter()
+                .map(|(mask, w)| mask.uniform_row_count([n, *w]))
+                .sum(),
+            _ => None,
+        }
+    }
+
     /// The mask as a `[n, m]` boolean tensor on `device`.
     ///
     /// # Errors
@@ -265,9 +309,8 @@ fn outer_equal<B: Backend>(
     n: usize,
     m: usize,
 ) -> Tensor<B, 2, Bool> {
-    rows.reshape([n, 1])
-        .expand([n, m])
-        .equal(cols.reshape([1, m]).expand([n, m]))
+    // Broadcast: neither side is materialised at [n, m].
+    rows.reshape([n, 1]).equal(cols.reshape([1, m]))
 }
 
 fn check_dims(what: &str, want: [usize; 2], got: [usize; 2]) -> Result<()> {
