@@ -24,21 +24,20 @@ pub(crate) enum Positives<B: Backend> {
 }
 
 impl<B: Backend> Positives<B> {
-    /// `[n, 1]`: the mean of `x` over each row's positives, and `[n, 1]` weights (1 for a
-    /// row with a positive, 0 for one without, which is skipped).
-    pub fn mean_over(&self, x: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
+    /// `[n, 1]`: the mean of `x` over each row's positives, and `[n, 1]` row weights (1 for
+    /// a row with a positive, 0 for one without, which is skipped); `None` when every row
+    /// has one.
+    pub fn mean_over(&self, x: Tensor<B, 2>) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
         match self {
             Positives::Single(col) => {
                 let n = col.dims()[0];
-                let picked = x.gather(1, col.clone().reshape([n, 1]));
-                let ones = Tensor::ones([n, 1], &picked.device());
-                (picked, ones)
+                (x.gather(1, col.clone().reshape([n, 1])), None)
             }
             Positives::Dense(p) => {
                 let count = p.clone().float().sum_dim(1);
                 let sum = x.mask_fill(p.clone().bool_not(), 0.0).sum_dim(1);
                 let has = count.clone().greater_elem(0.0).float();
-                (sum / count.clamp_min(1.0), has)
+                (sum / count.clamp_min(1.0), Some(has))
             }
         }
     }
@@ -105,7 +104,7 @@ impl<B: Backend> Prepared<B> {
             }
             _ => {
                 let c = count.unwrap_or(dims[1]).max(1) as f64;
-                Tensor::<B, 1>::ones([1], &device).mul_scalar(c.ln())
+                Tensor::<B, 1>::from_floats([c.ln() as f32], &device)
             }
         };
         let scores = match &invalid {
@@ -129,7 +128,7 @@ impl<B: Backend> Prepared<B> {
     }
 
     /// See [`Positives::mean_over`].
-    pub fn positive_mean(&self, x: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
+    pub fn positive_mean(&self, x: Tensor<B, 2>) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
         self.positives.mean_over(x)
     }
 
@@ -154,7 +153,7 @@ impl<B: Backend> Prepared<B> {
     pub fn output(
         &self,
         per_row: Tensor<B, 2>,
-        weights: Tensor<B, 2>,
+        weights: Option<Tensor<B, 2>>,
         bound: BoundKind,
     ) -> LossOutput<B> {
         LossOutput {
@@ -177,10 +176,15 @@ fn top1<B: Backend>(scores: Tensor<B, 2>, positives: &Positives<B>) -> Tensor<B,
     hit.mean()
 }
 
-/// `Σ wᵢ xᵢ / max(Σ wᵢ, 1)` over `[n, 1]` columns, shape `[1]`.
-pub(crate) fn weighted_mean<B: Backend>(x: Tensor<B, 2>, w: Tensor<B, 2>) -> Tensor<B, 1> {
-    let total = w.clone().sum().clamp_min(1.0);
-    (x * w).sum() / total
+/// `Σ wᵢ xᵢ / max(Σ wᵢ, 1)` over `[n, 1]` columns (the plain mean without weights), `[1]`.
+pub(crate) fn weighted_mean<B: Backend>(x: Tensor<B, 2>, w: Option<Tensor<B, 2>>) -> Tensor<B, 1> {
+    match w {
+        None => x.mean(),
+        Some(w) => {
+            let total = w.clone().sum().clamp_min(1.0);
+            (x * w).sum() / total
+        }
+    }
 }
 
 /// Row-wise `log Σ_j exp(x_ij)` over the entries of `mask` (all when `None`), max-subtracted;

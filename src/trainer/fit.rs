@@ -50,7 +50,7 @@ where
             };
             let batch = data.batch(&ctx, &self.device)?;
             let lr = learning_rate_at(&self.config, self.step, total);
-            self.step_on_device(batch, lr)?;
+            self.step_on_device(batch, lr, self.config.sync_every == Some(1))?;
             progress.advance(ctx.epoch + 1);
             if self.window_due(clock.since_read.elapsed().as_secs_f64()) {
                 self.read_and_show(&progress, &mut clock)?;

@@ -4,7 +4,7 @@
 use burn::module::{AutodiffModule, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::Tensor;
+use burn::tensor::{Bool, Tensor};
 
 use super::param_walk::ParamPath;
 use crate::loss::{BoundKind, LossStats};
@@ -12,21 +12,23 @@ use crate::loss::{BoundKind, LossStats};
 /// Values per step before the flags: loss, accuracy, `log N`.
 const STATS: usize = 3;
 
-/// `[1]`: 0 when `x` is all finite, +1 if it holds a NaN, +2 if it holds an infinity.
-/// Built from `is_nan` / `is_inf` reductions, so a large finite value never trips it (a sum
-/// would overflow).
-pub(crate) fn non_finite_flag<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, 1> {
-    let nan = x.clone().is_nan().any().float();
-    let inf = x.is_inf().any().float().mul_scalar(2.0);
-    nan + inf
+/// `[2]` booleans: whether `x` holds a NaN, whether it holds an infinity. Built from
+/// `is_nan` / `is_inf` reductions, so a large finite value never trips it (a sum would
+/// overflow). A step's flags are concatenated and converted to floats once.
+pub(crate) fn non_finite_flags<B: Backend, const D: usize>(
+    x: Tensor<B, D>,
+) -> [Tensor<B, 1, Bool>; 2] {
+    [x.clone().is_nan().any(), x.is_inf().any()]
 }
 
-/// What a flag means, as the value to report.
-fn flagged_value(flag: f64) -> f64 {
-    if flag as u32 & 1 == 1 {
-        f64::NAN
+/// The value to report for a `(nan, inf)` flag pair, `None` when both are clear.
+fn flagged_value(nan: f64, inf: f64) -> Option<f64> {
+    if nan != 0.0 {
+        Some(f64::NAN)
+    } else if inf != 0.0 {
+        Some(f64::INFINITY)
     } else {
-        f64::INFINITY
+        None
     }
 }
 
@@ -34,7 +36,7 @@ struct GradientFlags<'a, B: AutodiffBackend> {
     grads: &'a GradientsParams,
     path: ParamPath,
     names: Vec<String>,
-    flags: Vec<Tensor<B::InnerBackend, 1>>,
+    flags: Vec<Tensor<B::InnerBackend, 1, Bool>>,
 }
 
 impl<B: AutodiffBackend> ModuleVisitor<B> for GradientFlags<'_, B> {
@@ -47,7 +49,7 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for GradientFlags<'_, B> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
         if let Some(grad) = self.grads.get::<B::InnerBackend, D>(param.id) {
             self.names.push(self.path.dotted());
-            self.flags.push(non_finite_flag(grad));
+            self.flags.extend(non_finite_flags(grad));
         }
     }
 }
@@ -56,7 +58,7 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for GradientFlags<'_, B> {
 pub(crate) fn gradient_flags<B: AutodiffBackend, M: AutodiffModule<B>>(
     model: &M,
     grads: &GradientsParams,
-) -> (Vec<String>, Vec<Tensor<B::InnerBackend, 1>>) {
+) -> (Vec<String>, Vec<Tensor<B::InnerBackend, 1, Bool>>) {
     let mut walker = GradientFlags::<B> {
         grads,
         path: ParamPath::default(),
@@ -67,7 +69,8 @@ pub(crate) fn gradient_flags<B: AutodiffBackend, M: AutodiffModule<B>>(
     (walker.names, walker.flags)
 }
 
-/// One step's device values: `[loss, accuracy, log N, loss flag, gradient flags...]`.
+/// One step's device values: `[loss, accuracy, log N]` then a `(NaN, infinity)` flag pair
+/// for the loss and for each gradient.
 pub(crate) struct StepValues<B: Backend> {
     pub values: Tensor<B, 1>,
     pub gradient_names: Vec<String>,
@@ -116,7 +119,7 @@ impl<B: Backend, S> Window<B, S> {
             .steps
             .iter()
             .map(|s| {
-                let width = STATS + 1 + s.gradient_names.len();
+                let width = STATS + 2 * (1 + s.gradient_names.len());
                 let v = &values[offset..offset + width];
                 offset += width;
                 decode(v, s)
@@ -127,18 +130,13 @@ impl<B: Backend, S> Window<B, S> {
 }
 
 fn decode<B: Backend>(v: &[f64], step: &StepValues<B>) -> StepOutcome {
-    if v[STATS] != 0.0 {
-        return StepOutcome::NonFinite {
-            tensor: "loss".into(),
-            value: flagged_value(v[STATS]),
+    let flags = v[STATS..].chunks(2).map(|f| flagged_value(f[0], f[1]));
+    if let Some((i, value)) = flags.enumerate().find_map(|(i, f)| f.map(|v| (i, v))) {
+        let tensor = match i {
+            0 => "loss".to_string(),
+            i => format!("gradient of `{}`", step.gradient_names[i - 1]),
         };
-    }
-    let flags = &v[STATS + 1..];
-    if let Some(i) = flags.iter().position(|&f| f != 0.0) {
-        return StepOutcome::NonFinite {
-            tensor: format!("gradient of `{}`", step.gradient_names[i]),
-            value: flagged_value(flags[i]),
-        };
+        return StepOutcome::NonFinite { tensor, value };
     }
     StepOutcome::Finite(LossStats::from_values(&v[..STATS], step.bound))
 }

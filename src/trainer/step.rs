@@ -5,7 +5,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
 
-use super::pending::{gradient_flags, non_finite_flag, StepOutcome, StepValues, Window};
+use super::pending::{gradient_flags, non_finite_flags, StepOutcome, StepValues, Window};
 use super::source::derive_rng;
 use super::train_loop::Snapshot;
 use super::Trainer;
@@ -31,18 +31,24 @@ where
     /// and optimiser are left as before the step).
     pub fn train_step(&mut self, batch: M::Batch, lr: f64) -> Result<LossStats> {
         self.flush()?;
-        self.step_on_device(batch, lr)?;
-        self.flush()?;
+        self.step_on_device(batch, lr, true)?;
         Ok(self
             .last_stats
-            .expect("a flushed step leaves its statistics"))
+            .expect("an immediate step leaves its statistics"))
     }
 
-    /// One step whose statistics stay on the device in the current window.
-    pub(super) fn step_on_device(&mut self, batch: M::Batch, lr: f64) -> Result<()> {
+    /// One step. `immediate`: its values are read back before the update (a non-finite
+    /// step is never applied, no snapshot is needed); otherwise they join the current
+    /// window, which starts with a snapshot of the model and optimiser to roll back to.
+    pub(super) fn step_on_device(
+        &mut self,
+        batch: M::Batch,
+        lr: f64,
+        immediate: bool,
+    ) -> Result<()> {
         B::seed(&self.device, derive_seed(self.config.seed, self.step));
         let model = self.model.take().expect("model present between steps");
-        if self.window.is_none() {
+        if !immediate && self.window.is_none() {
             let snapshot = Snapshot {
                 model: model.clone(),
                 optimizer: self.optimizer.clone(),
@@ -55,6 +61,17 @@ where
         };
         let grads = GradientsParams::from_grads(out.loss.backward(), &model);
         let values = self.step_values(&model, &out, &grads);
+        let stats = if immediate {
+            match self.read_now(values) {
+                Ok(stats) => Some(stats),
+                Err(e) => return self.abandon_step(model, e),
+            }
+        } else {
+            if let Some(w) = self.window.as_mut() {
+                w.push(values);
+            }
+            None
+        };
         // The sampler's hook is the last thing that can fail: nothing is applied before it.
         if let Err(e) = self.sampler.after_step(&detached) {
             return self.abandon_step(model, e);
@@ -62,10 +79,27 @@ where
         let model = self.optimizer.step(lr, model, grads);
         self.step += 1;
         self.model = Some(model.after_step(self.step));
-        if let Some(w) = self.window.as_mut() {
-            w.push(values);
+        if let Some(stats) = stats {
+            self.epoch_sums.add(&stats);
+            self.last_stats = Some(stats);
         }
         Ok(())
+    }
+
+    /// Reads one step's values back at once: its statistics, or its non-finite error.
+    fn read_now(&self, values: StepValues<B::InnerBackend>) -> Result<LossStats> {
+        let mut window = Window::<B::InnerBackend, ()>::new(self.step, ());
+        window.push(values);
+        match window.read_back().1.pop() {
+            Some(StepOutcome::Finite(stats)) => Ok(stats),
+            Some(StepOutcome::NonFinite { tensor, value }) => {
+                Err(self.non_finite(self.step, tensor, value))
+            }
+            None => Err(Error::config(
+                "trainer",
+                "a step's values were not read back",
+            )),
+        }
     }
 
     /// Puts the model back, reads back the steps before this one, and returns `error`
@@ -76,25 +110,23 @@ where
         Err(error)
     }
 
-    /// The step's `[loss, accuracy, log N, loss flag, gradient flags...]` on the device.
+    /// The step's `[loss, accuracy, log N]` and non-finite flags on the device.
     fn step_values(
         &self,
         model: &M,
         out: &LossOutput<B>,
         grads: &GradientsParams,
     ) -> StepValues<B::InnerBackend> {
-        let mut parts = vec![
-            out.detached_values().inner(),
-            non_finite_flag(out.loss.clone().inner()),
-        ];
+        let mut flags = non_finite_flags(out.loss.clone().inner()).to_vec();
         let mut gradient_names = Vec::new();
         if self.config.check_gradients {
-            let (names, flags) = gradient_flags::<B, M>(model, grads);
+            let (names, gradient) = gradient_flags::<B, M>(model, grads);
             gradient_names = names;
-            parts.extend(flags);
+            flags.extend(gradient);
         }
+        let flags = Tensor::cat(flags, 0).float();
         StepValues {
-            values: Tensor::cat(parts, 0),
+            values: Tensor::cat(vec![out.detached_values().inner(), flags], 0),
             gradient_names,
             bound: out.bound,
         }
