@@ -22,6 +22,7 @@ mod guard_rails;
 mod loss_gradients;
 mod loss_identities;
 mod memory_queue;
+mod model_hooks;
 mod objectives;
 mod readers;
 mod samplers;

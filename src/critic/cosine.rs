@@ -117,12 +117,11 @@ impl<B: Backend> Critic<B> for CosineCritic<B> {
         let (lo, hi) = (self.min_log_scale, self.max_log_scale);
         self.log_scale = self.log_scale.map(|p| {
             p.map(|t| {
-                let clamped = t.clone().detach().clamp(lo, hi);
-                if t.is_require_grad() {
-                    clamped.require_grad()
-                } else {
-                    clamped
-                }
+                // Clamp an untracked leaf, then restore the flag: the parameter stays a leaf.
+                let require_grad = t.is_require_grad();
+                t.set_require_grad(false)
+                    .clamp(lo, hi)
+                    .set_require_grad(require_grad)
             })
         });
         self

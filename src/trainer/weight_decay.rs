@@ -81,10 +81,12 @@ impl<B: AutodiffBackend> ModuleMapper<B> for DecoupledDecay<'_> {
         }
         let (id, value, mapper) = param.consume();
         let require_grad = value.is_require_grad();
-        let mut decayed = value.detach().mul_scalar(self.factor);
-        if require_grad {
-            decayed = decayed.require_grad();
-        }
+        // An untracked leaf first: arithmetic on a tensor that requires a gradient would
+        // give a graph node, which cannot become a parameter again.
+        let decayed = value
+            .set_require_grad(false)
+            .mul_scalar(self.factor)
+            .set_require_grad(require_grad);
         Param::from_mapped_value(id, decayed, mapper)
     }
 }
