@@ -41,6 +41,15 @@ fn loss_of<B: AutodiffBackend>(set: CandidateSet<B>) -> f64 {
         .loss
 }
 
+/// The positive column of each row, read back (`None` unless exactly one per row).
+fn positive_columns<B: AutodiffBackend>(
+    set: &CandidateSet<B>,
+    device: &B::Device,
+) -> Option<Vec<usize>> {
+    let mask = set.positives.to_pair_mask(set.dims(), device).unwrap();
+    mask.single_indices()
+}
+
 /// Valid candidates per row, read back.
 fn valid_counts<B: AutodiffBackend>(set: &CandidateSet<B>, device: &B::Device) -> Vec<usize> {
     let valid = set.valid.as_ref().unwrap().clone();
@@ -59,14 +68,7 @@ fn in_batch_layout_and_loss<B: AutodiffBackend>(device: &B::Device) {
     let set = NegativeSampler::<B>::candidates(&mut InBatchSampler, e).unwrap();
     assert_eq!(set.candidates.dims(), [n, d]);
     assert!(set.valid.is_none());
-    let dims = set.dims();
-    assert_eq!(
-        set.positives
-            .to_pair_mask(dims, device)
-            .unwrap()
-            .single_indices(),
-        Some(vec![0, 1, 2, 3])
-    );
+    assert_eq!(positive_columns(&set, device), Some(vec![0, 1, 2, 3]));
     let xs = rows_of(&x, d);
     let cands: Vec<Vec<Vec<f64>>> = (0..n)
         .map(|i| {
@@ -94,19 +96,12 @@ fn two_view_with_cosine_is_nt_xent<B: AutodiffBackend>(device: &B::Device) {
     );
     let set = NegativeSampler::<B>::candidates(&mut TwoViewSampler, e).unwrap();
     assert_eq!(set.context.dims(), [2 * n, d]);
-    let dims = set.dims();
-    assert_eq!(
-        set.positives
-            .to_pair_mask(dims, device)
-            .unwrap()
-            .single_indices(),
-        Some(vec![3, 4, 5, 0, 1, 2])
-    );
+    assert_eq!(positive_columns(&set, device), Some(vec![3, 4, 5, 0, 1, 2]));
     let valid = set
         .valid
         .clone()
         .unwrap()
-        .to_pair_mask(dims, device)
+        .to_pair_mask(set.dims(), device)
         .unwrap();
     assert!(
         (0..2 * n).all(|i| !valid.get(i, i)),
