@@ -24,6 +24,8 @@ use infonce::sampler::{InBatchSampler, TwoViewSampler};
 use infonce::trainer::{BatchSource, StepContext, Trainer, TrainerConfig};
 use infonce::{loss, Error};
 
+mod common;
+
 const WORKLOADS: &[&str] = &[
     "sgemm_1024",
     "loss_n256",
@@ -35,11 +37,11 @@ const WORKLOADS: &[&str] = &[
 
 /// Time the BENCHMARKS.md workloads.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, allow_negative_numbers = true)]
 struct Args {
     /// Workload name, or `all`: sgemm_1024, loss_n256, loss_n1024, loss_n4096, ntxent_n1024,
     /// mi_step_b128, simclr_step_b256.
-    #[arg(long, default_value = "all")]
+    #[arg(long, default_value = "all", value_parser = workload_name)]
     workload: String,
     /// Backend: ndarray, wgpu (feature `wgpu`) or flex (feature `flex`).
     #[arg(long, default_value = "ndarray")]
@@ -50,8 +52,8 @@ struct Args {
     /// Untimed runs before timing.
     #[arg(long, default_value_t = 3)]
     warmup: usize,
-    /// Timed runs.
-    #[arg(long, default_value_t = 10)]
+    /// Timed runs (≥ 1).
+    #[arg(long, default_value_t = 10, value_parser = common::at_least::<1>)]
     repeats: usize,
 }
 
@@ -217,12 +219,23 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
     run_one::<B>(device, &args.workload, args)
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
-    if args.repeats == 0 {
-        eprintln!("error: --repeats must be ≥ 1");
-        return ExitCode::FAILURE;
+/// A workload of [`WORKLOADS`], or `all`.
+fn workload_name(s: &str) -> Result<String, String> {
+    if s == "all" || s == "simclr_step_b256" || WORKLOADS.contains(&s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "must be one of {}, simclr_step_b256 or all",
+            WORKLOADS.join(", ")
+        ))
     }
+}
+
+fn main() -> ExitCode {
+    let args = match common::parse::<Args>() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     if args.workload == "all" {
         // One child process per workload, so each peak RSS is that workload's own.
         if !args.json {
@@ -264,11 +277,5 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    match infonce::with_backend!(args.backend, run, &args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::finish(infonce::with_backend!(args.backend, run, &args), &[])
 }

@@ -26,6 +26,8 @@ use infonce::sampler::InBatchSampler;
 use infonce::trainer::{Trainer, TrainerConfig};
 use infonce::Critic;
 
+mod common;
+
 // ---- the user-defined critic -------------------------------------------------------------
 
 /// `log f(x, c) = −exp(t)·‖Pc − Qx‖²`.
@@ -58,16 +60,16 @@ fn distance_critic<B: Backend>(d_in: usize, d_out: usize, device: &B::Device) ->
 
 /// Train a Gaussian-kernel critic on correlated Gaussians and estimate their MI.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, allow_negative_numbers = true)]
 struct Args {
     /// Backend: ndarray, wgpu (feature `wgpu`) or flex (feature `flex`).
     #[arg(long, default_value = "ndarray")]
     backend: BackendKind,
-    /// True mutual information of the data, nats.
-    #[arg(long, default_value_t = 3.0)]
+    /// True mutual information of the data, nats (finite, > 0).
+    #[arg(long, default_value_t = 3.0, value_parser = common::positive)]
     mi: f64,
-    /// Training steps.
-    #[arg(long, default_value_t = 800)]
+    /// Training steps (≥ 1).
+    #[arg(long, default_value_t = 800, value_parser = common::at_least::<1>)]
     steps: usize,
 }
 
@@ -95,6 +97,9 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    infonce::backend::exit_code(infonce::with_backend!(args.backend, run, &args))
+    let args = match common::parse::<Args>() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    common::finish(infonce::with_backend!(args.backend, run, &args), &[])
 }

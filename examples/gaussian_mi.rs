@@ -17,30 +17,35 @@ use clap::Parser;
 use infonce::backend::BackendKind;
 use infonce::eval::{GaussianBenchmark, GaussianCritic};
 
+mod common;
+
+/// Library field names and the flags that set them.
+const FLAGS: &[(&str, &str)] = &[("learning_rate", "--lr")];
+
 /// InfoNCE mutual-information estimates on jointly Gaussian data.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, allow_negative_numbers = true)]
 struct Args {
     /// Backend: ndarray, wgpu (feature `wgpu`) or flex (feature `flex`).
     #[arg(long, default_value = "ndarray")]
     backend: BackendKind,
     /// True MI levels in nats, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "2,4,6,8,10")]
+    #[arg(long, value_delimiter = ',', default_value = "2,4,6,8,10", value_parser = common::positive)]
     mi: Vec<f64>,
-    /// Pairs per batch; the estimate is capped at ln(batch size).
-    #[arg(long, default_value_t = 128)]
+    /// Pairs per batch (≥ 2); the estimate is capped at ln(batch size).
+    #[arg(long, default_value_t = 128, value_parser = common::at_least::<2>)]
     batch_size: usize,
     /// Critic: separable, bilinear or concat (concat is ~50× slower per step).
     #[arg(long, default_value = "separable")]
     critic: GaussianCritic,
-    /// Training steps per level.
-    #[arg(long, default_value_t = 4000)]
+    /// Training steps per level (≥ 1).
+    #[arg(long, default_value_t = 4000, value_parser = common::at_least::<1>)]
     steps: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 5e-4)]
+    /// Adam learning rate (finite, > 0).
+    #[arg(long, default_value_t = 5e-4, value_parser = common::positive)]
     lr: f64,
-    /// Fresh batches averaged for each estimate.
-    #[arg(long, default_value_t = 50)]
+    /// Fresh batches averaged for each estimate (≥ 1).
+    #[arg(long, default_value_t = 50, value_parser = common::at_least::<1>)]
     eval_batches: usize,
     /// Seed.
     #[arg(long, default_value_t = 0)]
@@ -110,6 +115,9 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    infonce::backend::exit_code(infonce::with_backend!(args.backend, run, &args))
+    let args = match common::parse::<Args>() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    common::finish(infonce::with_backend!(args.backend, run, &args), FLAGS)
 }

@@ -18,9 +18,11 @@ use infonce::backend::BackendKind;
 use infonce::data::DataSpec;
 use infonce::recipes::{train_simclr, SimclrConfig};
 
+mod common;
+
 /// Self-supervised SimCLR training and evaluation.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, allow_negative_numbers = true)]
 struct Args {
     /// Backend: ndarray, wgpu (feature `wgpu`) or flex (feature `flex`).
     #[arg(long, default_value = "ndarray")]
@@ -28,42 +30,43 @@ struct Args {
     /// synthetic, idx:DIR (MNIST files), cifar10:DIR (binary batches) or folder:DIR.
     #[arg(long, default_value = "synthetic")]
     data: DataSpec,
-    /// Training epochs.
-    #[arg(long, default_value_t = 40)]
+    /// Training epochs (≥ 1).
+    #[arg(long, default_value_t = 40, value_parser = common::at_least::<1>)]
     epochs: usize,
-    /// Pairs per batch.
-    #[arg(long, default_value_t = 64)]
+    /// Pairs per batch (≥ 2, at most the number of training images).
+    #[arg(long, default_value_t = 64, value_parser = common::at_least::<2>)]
     batch_size: usize,
     /// Output directory.
     #[arg(long, default_value = "out/simclr")]
     out: PathBuf,
-    /// NT-Xent temperature.
-    #[arg(long, default_value_t = 0.2)]
+    /// NT-Xent temperature (finite, > 0).
+    #[arg(long, default_value_t = 0.2, value_parser = common::positive)]
     temperature: f64,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 2e-3)]
+    /// Adam learning rate (finite, > 0).
+    #[arg(long, default_value_t = 2e-3, value_parser = common::positive)]
     lr: f64,
-    /// Backbone width.
-    #[arg(long, default_value_t = 16)]
+    /// Backbone width (1 to 512).
+    #[arg(long, default_value_t = 16, value_parser = common::between::<1, 512>)]
     width: usize,
-    /// Number of synthetic training images (test: a fifth of it).
-    #[arg(long, default_value_t = 2000)]
+    /// Number of synthetic training images (test: a fifth of it; ≥ 2).
+    #[arg(long, default_value_t = 2000, value_parser = common::at_least::<2>)]
     synthetic_images: usize,
-    /// Side length of synthetic and image-folder images.
-    #[arg(long, default_value_t = 16)]
-    image_size: usize,
-    /// Backbone stages (each after the first halves the resolution).
-    #[arg(long, default_value_t = 2)]
+    /// Side length of synthetic and image-folder images (8 to 256; default 16). MNIST and
+    /// CIFAR-10 keep their own size: for them it may only repeat that size.
+    #[arg(long, value_parser = common::between::<8, 256>)]
+    image_size: Option<usize>,
+    /// Backbone stages (1 to 6; each after the first halves the resolution).
+    #[arg(long, default_value_t = 2, value_parser = common::between::<1, 6>)]
     stages: usize,
     /// Use at most this many training images (0: all).
     #[arg(long, default_value_t = 0)]
     max_train: usize,
-    /// Smallest crop, as a fraction of the image area.
-    #[arg(long, default_value_t = 0.3)]
+    /// Smallest crop, as a fraction of the image area, in (0, 1].
+    #[arg(long, default_value_t = 0.3, value_parser = common::fraction)]
     crop_min: f32,
-    /// Probability of a horizontal flip (0 for data that is not mirror-symmetric, such as
-    /// digits).
-    #[arg(long, default_value_t = 0.5)]
+    /// Probability of a horizontal flip, in [0, 1] (0 for data that is not
+    /// mirror-symmetric, such as digits).
+    #[arg(long, default_value_t = 0.5, value_parser = common::probability)]
     flip_probability: f32,
     /// Seed.
     #[arg(long, default_value_t = 0)]
@@ -74,9 +77,18 @@ struct Args {
 }
 
 fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()> {
-    let mut data = args
-        .data
-        .load(args.synthetic_images, args.image_size, args.seed)?;
+    let size = args.image_size.unwrap_or(16);
+    let mut data = args.data.load(args.synthetic_images, size, args.seed)?;
+    let own = (data.train.height, data.train.width);
+    if args.image_size.is_some() && own != (size, size) {
+        return Err(infonce::Error::config(
+            "image_size",
+            format!(
+                "{} images are {}×{} and keep their size; got {size}",
+                args.data, own.0, own.1
+            ),
+        ));
+    }
     if args.max_train > 0 {
         data.train = data.train.take(args.max_train);
     }
@@ -138,6 +150,13 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    infonce::backend::exit_code(infonce::with_backend!(args.backend, run, &args))
+    let args = match common::parse::<Args>() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
+    let result = infonce::with_backend!(args.backend, run, &args);
+    common::finish(
+        result,
+        &[("learning_rate", "--lr"), ("crop_scale", "--crop-min")],
+    )
 }

@@ -93,14 +93,15 @@ impl FromStr for BackendKind {
     }
 }
 
-/// The exit code of an example or tool: success, or the error on one line of stderr (no
-/// panic, no backtrace) and failure.
+/// The exit code of an example or tool: success; or the error on one line of stderr (no
+/// panic, no backtrace) and status 2 for a usage error ([`Error::is_usage`]: a setting
+/// out of range, a resume with other settings) or 1 for a run-time failure.
 pub fn exit_code(result: Result<()>) -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
+            eprintln!("error: {}", e.to_string().replace('\n', " "));
+            std::process::ExitCode::from(if e.is_usage() { 2 } else { 1 })
         }
     }
 }

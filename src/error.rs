@@ -67,6 +67,23 @@ pub enum Error {
         /// Every checkpoint tried, newest first, with why it was refused.
         skipped: Vec<String>,
     },
+    /// Another run holds the output folder's lock (see [`crate::io::FolderLock`]).
+    #[error("{dir} is in use by another run ({}); wait for it to end or choose another output folder", holder_note(.holder))]
+    FolderInUse {
+        /// The output folder.
+        dir: PathBuf,
+        /// The holder's process id, when it has recorded it.
+        holder: Option<u32>,
+    },
+    /// `resume` was asked with settings that differ from those the checkpoint was written
+    /// with (other than those a resume may change, such as the number of epochs).
+    #[error("{path} was written with other settings: {}; resume with the same settings or start a new output folder", .differences.join("; "))]
+    ResumeMismatch {
+        /// The checkpoint.
+        path: PathBuf,
+        /// One entry per setting: `name: <in the checkpoint> in the checkpoint, <now> now`.
+        differences: Vec<String>,
+    },
     /// The requested backend is unavailable (no GPU adapter, feature not compiled in).
     #[error("backend unavailable: {0}")]
     BackendUnavailable(String),
@@ -102,6 +119,13 @@ fn last_checkpoint_note(path: &Option<PathBuf>) -> String {
     match path {
         Some(p) => format!("; last good checkpoint: {}", p.display()),
         None => "; no checkpoint was written before it".into(),
+    }
+}
+
+fn holder_note(holder: &Option<u32>) -> String {
+    match holder {
+        Some(pid) => format!("process {pid}"),
+        None => "process id not yet recorded".into(),
     }
 }
 
@@ -145,5 +169,17 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+
+    /// Whether the error is the caller's request rather than the run: a setting out of
+    /// range, a temperature, or a resume with other settings. Programs exit with status 2
+    /// for these (a usage error) and 1 for the rest ([`crate::backend::exit_code`]).
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidConfig { .. }
+                | Error::InvalidTemperature(_)
+                | Error::ResumeMismatch { .. }
+        )
     }
 }

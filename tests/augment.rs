@@ -244,7 +244,7 @@ fn two_view_source_refuses_tiny_datasets() {
     let data = Arc::new(ImageDataset::new(1, 4, 4, vec![0.0; 16 * 3], vec![0, 1, 0], 2).unwrap());
     assert!(matches!(
         TwoViewImages::new(Arc::clone(&data), AugmentConfig::default(), 4),
-        Err(infonce::Error::EmptyBatch { .. })
+        Err(infonce::Error::InvalidConfig { name, .. }) if name == "batch_size"
     ));
     assert!(matches!(
         TwoViewImages::new(data, AugmentConfig::default(), 1),

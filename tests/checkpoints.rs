@@ -215,3 +215,91 @@ backend_tests!(
     checkpoints_of_another_model_or_version_are_refused,
     resume_falls_back_to_the_previous_good_checkpoint,
 );
+
+/// FNV-1a 64, the checksum of formats 1 and 2, written out here to forge old files.
+fn fnv1a(sections: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in sections.iter().flat_map(|s| s.iter()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// A file of `version` holding `sections`, checksummed with `sum`.
+fn forge(version: u32, sections: &[&[u8]], sum: u64) -> Vec<u8> {
+    let mut out = b"INFONCE\0".to_vec();
+    out.extend(version.to_le_bytes());
+    for s in sections {
+        out.extend((s.len() as u64).to_le_bytes());
+    }
+    out.extend(sum.to_le_bytes());
+    for s in sections {
+        out.extend_from_slice(s);
+    }
+    out
+}
+
+/// The sections of a current (format 3) file.
+fn sections_of(bytes: &[u8]) -> Vec<Vec<u8>> {
+    assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 3);
+    let len = |i: usize| u64::from_le_bytes(bytes[12 + 8 * i..20 + 8 * i].try_into().unwrap());
+    let mut start = 12 + 4 * 8 + 8;
+    (0..4)
+        .map(|i| {
+            let s = bytes[start..start + len(i) as usize].to_vec();
+            start += len(i) as usize;
+            s
+        })
+        .collect()
+}
+
+/// Format 3 carries a CRC-32 (crc32fast); files of formats 1 and 2 (FNV-1a) still read;
+/// an unknown format is refused with its number.
+#[test]
+fn older_checkpoint_formats_read_and_unknown_ones_are_refused() {
+    type B = infonce::backend::NdArrayAutodiff;
+    let (dir, _, _) = run_with_checkpoints::<B>("formats", &Default::default(), None);
+    let latest = Checkpoint::latest_in(&dir.join("checkpoints")).unwrap();
+    let current = Checkpoint::read(&latest).unwrap();
+    let bytes = std::fs::read(&latest).unwrap();
+    let s = sections_of(&bytes);
+    let crc = crc32fast::hash(&s.concat());
+    let stored = u64::from_le_bytes(bytes[44..52].try_into().unwrap());
+    assert_eq!(
+        stored,
+        u64::from(crc),
+        "format 3 stores the CRC-32 of the sections"
+    );
+
+    let all: Vec<&[u8]> = s.iter().map(Vec::as_slice).collect();
+    let cases = [
+        ("v2.ckpt", forge(2, &all, fnv1a(&all))),
+        ("v1.ckpt", forge(1, &all[..3], fnv1a(&all[..3]))),
+    ];
+    for (name, file) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, file).unwrap();
+        let old = Checkpoint::read(&path).unwrap();
+        assert_eq!(old.meta.step, current.meta.step, "{name}");
+        assert_eq!(old.meta.history.len(), current.meta.history.len(), "{name}");
+    }
+
+    let refused = |name: &str, file: Vec<u8>| -> String {
+        let path = dir.join(name);
+        std::fs::write(&path, file).unwrap();
+        match Checkpoint::read(&path) {
+            Err(Error::CorruptFile { reason, .. }) => reason,
+            other => panic!("{name}: expected CorruptFile, got {other:?}"),
+        }
+    };
+    let future = refused("v9.ckpt", forge(9, &all, u64::from(crc)));
+    assert!(future.contains("version 9"), "{future}");
+    // A format-3 header with the old checksum: refused, the format named.
+    let wrong_sum = refused("v3-fnv.ckpt", forge(3, &all, fnv1a(&all)));
+    assert!(
+        wrong_sum.contains("checksum mismatch (format 3)"),
+        "{wrong_sum}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -58,8 +58,8 @@ impl TwoViewImages {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for an invalid augmentation config, a batch size below 2 or
-    /// images smaller than `output_size`;
-    /// [`Error::EmptyBatch`] when the dataset has fewer images than one batch.
+    /// above the number of images, or images smaller than `output_size`;
+    /// [`Error::EmptyBatch`] for an empty dataset.
     pub fn new(data: Arc<ImageDataset>, config: AugmentConfig, batch_size: usize) -> Result<Self> {
         config.validate()?;
         if batch_size < 2 {
@@ -68,13 +68,20 @@ impl TwoViewImages {
                 format!("must be ≥ 2 for negatives to exist, got {batch_size}"),
             ));
         }
-        if data.len() < batch_size {
+        if data.is_empty() {
             return Err(Error::EmptyBatch {
-                what: format!(
-                    "two-view source: {} images cannot fill one batch of {batch_size}",
+                what: "two-view source: 0 images".into(),
+            });
+        }
+        if data.len() < batch_size {
+            return Err(Error::config(
+                "batch_size",
+                format!(
+                    "must not exceed the {} training images (one batch must fill), got \
+                     {batch_size}",
                     data.len()
                 ),
-            });
+            ));
         }
         if data.height < config.output_size || data.width < config.output_size {
             return Err(Error::config(

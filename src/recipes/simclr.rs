@@ -133,6 +133,26 @@ impl SimclrConfig {
         self.augment.validate()
     }
 
+    /// The settings a resumed run must share with the checkpoint: every field but
+    /// `epochs`, `out_dir`, `progress` and `resume` (stored as the trainer's
+    /// `run_settings`, so `--resume` with another temperature or batch size is refused by
+    /// name).
+    ///
+    /// # Errors
+    /// [`Error::Json`] if the config cannot be serialised.
+    pub fn resume_settings(&self) -> Result<serde_json::Value> {
+        let mut value = serde_json::to_value(self).map_err(|source| Error::Json {
+            context: "SimCLR config".into(),
+            source,
+        })?;
+        if let Some(fields) = value.as_object_mut() {
+            for free in ["epochs", "out_dir", "progress", "resume"] {
+                fields.remove(free);
+            }
+        }
+        Ok(value)
+    }
+
     /// Parses and validates a config from JSON text (missing fields take their defaults,
     /// unknown fields are refused); `source` (a file name) prefixes errors.
     ///
@@ -277,6 +297,7 @@ pub fn train_simclr<B: AutodiffBackend>(
         .with_checkpoint_every(config.out_dir.as_ref().map(|_| steps_per_epoch as u64))
         .with_keep_checkpoints(2)
         .with_keep_best(Some(BestMetric::max("knn_top1")))
+        .with_run_settings(Some(config.resume_settings()?))
         .with_out_dir(config.out_dir.as_ref().map(|d| d.display().to_string()));
     let checkpoints = config.out_dir.as_ref().map(|d| d.join("checkpoints"));
     let previous = checkpoints

@@ -1,9 +1,11 @@
 //! The checkpoint file: model, optimiser state, step, sampler state, history.
 //!
 //! Layout (little-endian): the 8-byte magic `INFONCE\0`, a `u32` format version, the
-//! lengths of the three sections (`u64` each), an FNV-1a 64 checksum of the sections, then
-//! the sections: JSON metadata, the model record and the optimiser record (both Burn named
-//! MessagePack at full precision). Files are written atomically.
+//! lengths of the four sections (`u64` each), a checksum of the sections (`u64`: CRC-32 from
+//! `crc32fast` since format 3, FNV-1a 64 in formats 1 and 2), then the sections: JSON
+//! metadata, the model record, the optimiser record and the sampler record (Burn named
+//! MessagePack at full precision; format 1 had no sampler section). Files are written
+//! atomically.
 
 use std::path::{Path, PathBuf};
 
@@ -12,15 +14,28 @@ use crate::io::write_atomic;
 use crate::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"INFONCE\0";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// Sections of a file of format `version`: version 1 had no sampler record.
 fn section_count(version: u32) -> Option<usize> {
     match version {
         1 => Some(3),
-        2 => Some(4),
+        2 | 3 => Some(4),
         _ => None,
     }
+}
+
+/// The checksum a file of format `version` carries: FNV-1a 64 up to format 2, CRC-32
+/// (IEEE, zero-extended) from format 3.
+fn checksum(version: u32, sections: &[&[u8]]) -> u64 {
+    if version <= 2 {
+        return fnv1a(sections);
+    }
+    let mut crc = crc32fast::Hasher::new();
+    for s in sections {
+        crc.update(s);
+    }
+    u64::from(crc.finalize())
 }
 
 /// Header bytes of a file with `sections` sections.
@@ -65,6 +80,7 @@ pub struct Checkpoint {
     pub(crate) sampler: Vec<u8>,
 }
 
+/// The checksum of formats 1 and 2, kept so that their files stay readable.
 fn fnv1a(sections: &[&[u8]]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for s in sections {
@@ -97,7 +113,7 @@ impl Checkpoint {
         for s in sections {
             out.extend_from_slice(&(s.len() as u64).to_le_bytes());
         }
-        out.extend_from_slice(&fnv1a(&sections).to_le_bytes());
+        out.extend_from_slice(&checksum(VERSION, &sections).to_le_bytes());
         for s in sections {
             out.extend_from_slice(s);
         }
@@ -126,7 +142,7 @@ impl Checkpoint {
                 "checkpoint format version {version}, this build reads 1 to {VERSION}"
             )));
         };
-        let sections = split_sections(&bytes, count).map_err(corrupt)?;
+        let sections = split_sections(&bytes, version, count).map_err(corrupt)?;
         let meta: CheckpointMeta = serde_json::from_slice(sections[0])
             .map_err(|e| corrupt(format!("metadata unreadable: {e}")))?;
         if !same_release_line(&meta.crate_version, env!("CARGO_PKG_VERSION")) {
@@ -144,6 +160,13 @@ impl Checkpoint {
             optimizer: sections[2].to_vec(),
             sampler: sections.get(3).map_or_else(Vec::new, |s| s.to_vec()),
         })
+    }
+
+    /// The model record as stored (Burn named MessagePack at full precision), for loading
+    /// a model outside a trainer with Burn's `NamedMpkBytesRecorder`. Records carry each
+    /// parameter's random id, so equal models need not have equal bytes.
+    pub fn model_record(&self) -> &[u8] {
+        &self.model
     }
 
     /// The sampler's tensor state as stored (empty for a stateless sampler or a file of
@@ -177,14 +200,18 @@ impl Checkpoint {
 /// same minor version (semver's compatibility rule).
 /// The `count` sections of a checkpoint file, after checking the announced lengths and the
 /// checksum.
-fn split_sections(bytes: &[u8], count: usize) -> std::result::Result<Vec<&[u8]>, String> {
+fn split_sections(
+    bytes: &[u8],
+    version: u32,
+    count: usize,
+) -> std::result::Result<Vec<&[u8]>, String> {
     let header = header_len(count);
     if bytes.len() < header {
         return Err("truncated header".into());
     }
     let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().expect("8 bytes"));
     let lens: Vec<u64> = (0..count).map(|i| u64_at(12 + 8 * i)).collect();
-    let checksum = u64_at(12 + 8 * count);
+    let stored = u64_at(12 + 8 * count);
     let total = lens
         .iter()
         .try_fold(header as u64, |a, &l| a.checked_add(l));
@@ -204,8 +231,10 @@ fn split_sections(bytes: &[u8], count: usize) -> std::result::Result<Vec<&[u8]>,
             s
         })
         .collect();
-    if fnv1a(&sections) != checksum {
-        return Err("checksum mismatch: the file is damaged".into());
+    if checksum(version, &sections) != stored {
+        return Err(format!(
+            "checksum mismatch (format {version}): the file is damaged"
+        ));
     }
     Ok(sections)
 }

@@ -135,6 +135,12 @@ pub struct TrainerConfig {
     /// applied; with more, a non-finite step is found at the next read-back and the model
     /// and optimiser are rolled back to the previous one.
     pub sync_every: Option<u64>,
+    /// The settings of the program that drives the trainer (a recipe's own configuration,
+    /// an example's flags), stored in every checkpoint and compared on resume like the
+    /// trainer's own fields: a resume with other settings is refused, field by field
+    /// ([`crate::Error::ResumeMismatch`]). Leave out what a resume may change (the number
+    /// of epochs, the output folder). Default none.
+    pub run_settings: Option<serde_json::Value>,
 }
 
 impl Default for TrainerConfig {
@@ -159,6 +165,7 @@ impl Default for TrainerConfig {
             out_dir: None,
             progress: true,
             sync_every: None,
+            run_settings: None,
         }
     }
 }
@@ -199,6 +206,7 @@ builder!(
     with_weight_decay_scope => weight_decay_scope: DecayScope,
     with_objective => objective: ObjectiveKind,
     with_sync_every => sync_every: Option<u64>,
+    with_run_settings => run_settings: Option<serde_json::Value>,
 );
 
 impl TrainerConfig {

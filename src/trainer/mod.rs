@@ -19,6 +19,7 @@ mod optimizer;
 mod param_walk;
 mod pending;
 mod progress;
+mod resume_check;
 mod schedule;
 mod source;
 mod step;

@@ -11,7 +11,9 @@ use super::history::EpochAccumulator;
 use super::optimizer::AnyOptimizer;
 use super::param_walk::{param_shapes, shape_difference};
 use super::pending::Window;
+use super::resume_check::setting_differences;
 use super::{Checkpoint, CheckpointMeta, EpochRecord, TrainerConfig};
+use crate::io::{remove_stale_temporaries, FolderLock};
 use crate::loss::LossStats;
 use crate::objective::Objective;
 use crate::{ContrastiveModel, Error, NegativeSampler, Result};
@@ -76,6 +78,8 @@ where
     pub(super) best_value: Option<f64>,
     pub(super) window: Option<Window<B::InnerBackend, Snapshot<M, B>>>,
     pub(super) last_stats: Option<LossStats>,
+    /// Held while the trainer lives when `out_dir` is set: one writer per folder.
+    pub(super) _folder_lock: Option<FolderLock>,
 }
 
 /// The model, optimiser and step a window of unread steps started from.
@@ -92,12 +96,25 @@ where
     M: ContrastiveModel<B> + AutodiffModule<B>,
     S: NegativeSampler<B>,
 {
-    /// A trainer at step 0.
+    /// A trainer at step 0. With `out_dir` set it takes the folder's lock
+    /// ([`FolderLock`], held until the trainer is dropped) and removes temporary files
+    /// that writers killed mid-write left there.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when the configuration is out of range.
+    /// [`Error::InvalidConfig`] when the configuration is out of range;
+    /// [`Error::FolderInUse`] when another run (in this process or another) holds
+    /// `out_dir`.
     pub fn new(config: TrainerConfig, model: M, sampler: S, device: B::Device) -> Result<Self> {
         config.validate()?;
+        let folder_lock = match &config.out_dir {
+            Some(dir) => {
+                let lock = FolderLock::acquire(Path::new(dir))?;
+                remove_stale_temporaries(lock.dir());
+                remove_stale_temporaries(&lock.dir().join("checkpoints"));
+                Some(lock)
+            }
+            None => None,
+        };
         let model = model.fork(&device);
         Ok(Self {
             optimizer: AnyOptimizer::from_config(&config),
@@ -113,6 +130,7 @@ where
             best_value: None,
             window: None,
             last_stats: None,
+            _folder_lock: folder_lock,
         })
     }
 
@@ -128,8 +146,11 @@ where
     /// replaced). Training continues with `config`, which may extend `epochs`.
     ///
     /// # Errors
-    /// Those of [`Checkpoint::read`], and [`Error::CorruptFile`] when the records do not
-    /// fit this model or optimiser.
+    /// Those of [`Checkpoint::read`]; [`Error::CorruptFile`] when the records do not fit
+    /// this model or optimiser; [`Error::ResumeMismatch`] naming every setting of `config`
+    /// (its `run_settings` included) that differs from the checkpoint's, other than those
+    /// a resume may change (`epochs`, `checkpoint_every`, `keep_checkpoints`,
+    /// `keep_best`, `check_gradients`, `out_dir`, `progress`, `sync_every`).
     pub fn resume(
         config: TrainerConfig,
         model: M,
@@ -150,7 +171,8 @@ where
     ///
     /// # Errors
     /// Without `fallback`, the newest checkpoint's error; [`Error::NoUsableCheckpoint`]
-    /// when none is left to try.
+    /// when none is left to try. [`Error::ResumeMismatch`] and [`Error::FolderInUse`] are
+    /// never skipped: they concern the request, not the file.
     pub fn resume_latest(
         config: TrainerConfig,
         model: M,
@@ -173,6 +195,9 @@ where
             );
             match attempt {
                 Ok(trainer) => return Ok((trainer, skipped)),
+                Err(e @ (Error::ResumeMismatch { .. } | Error::FolderInUse { .. })) => {
+                    return Err(e)
+                }
                 Err(e) if fallback => skipped.push(e),
                 Err(e) => return Err(e),
             }
@@ -184,6 +209,17 @@ where
     }
 
     fn restore(&mut self, checkpoint: Checkpoint) -> Result<()> {
+        let now = serde_json::to_value(&self.config).map_err(|source| Error::Json {
+            context: "trainer config".into(),
+            source,
+        })?;
+        let differences = setting_differences(&checkpoint.meta.config, &now);
+        if !differences.is_empty() {
+            return Err(Error::ResumeMismatch {
+                path: checkpoint.path,
+                differences,
+            });
+        }
         let corrupt = |what: &str, e: String| Error::CorruptFile {
             path: checkpoint.path.clone(),
             reason: format!("{what} does not fit this model: {e}"),

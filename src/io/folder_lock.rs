@@ -1,0 +1,85 @@
+//! One writer per output folder: an advisory lock the operating system releases when its
+//! holder exits, however it exits.
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use crate::{Error, Result};
+
+/// The lock file a run keeps open in its output folder. It stays on disk after the run:
+/// only the lock on it (not its existence) means the folder is in use.
+pub const LOCK_FILE: &str = ".infonce.lock";
+
+/// An exclusive advisory lock (`flock` on Unix, `LockFileEx` on Windows, through
+/// [`File::try_lock`]) on `<dir>/.infonce.lock`, holding the owner's process id. Dropping
+/// it, or the process ending for any reason (a crash, `SIGKILL`), releases it.
+///
+/// Two locks on one folder conflict even inside one process, so two trainers given the
+/// same output folder are kept apart wherever they run.
+#[derive(Debug)]
+pub struct FolderLock {
+    dir: PathBuf,
+    _file: File,
+}
+
+impl FolderLock {
+    /// Takes the lock on `dir` (created if missing), or fails at once.
+    ///
+    /// # Errors
+    /// [`Error::FolderInUse`] naming the folder and the holder's process id when another
+    /// run holds it; [`Error::Io`] when the folder or lock file cannot be created.
+    pub fn acquire(dir: &Path) -> Result<FolderLock> {
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let path = dir.join(LOCK_FILE);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(Error::FolderInUse {
+                    dir: dir.to_path_buf(),
+                    holder: holder_pid(&mut file),
+                })
+            }
+            Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+        let record_pid = |f: &mut File| -> std::io::Result<()> {
+            f.set_len(0)?;
+            f.seek(SeekFrom::Start(0))?;
+            writeln!(f, "{}", std::process::id())?;
+            f.sync_all()
+        };
+        record_pid(&mut file).map_err(|e| Error::io(&path, e))?;
+        Ok(FolderLock {
+            dir: dir.to_path_buf(),
+            _file: file,
+        })
+    }
+
+    /// The folder this lock guards.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// The process id the holder wrote into the lock file. The holder writes it right after
+/// taking the lock, so an empty file is read again a few times (for up to 0.1 s) before
+/// giving up with `None`.
+fn holder_pid(file: &mut File) -> Option<u32> {
+    for _ in 0..10 {
+        let mut text = String::new();
+        file.seek(SeekFrom::Start(0)).ok()?;
+        file.read_to_string(&mut text).ok()?;
+        if let Ok(pid) = text.trim().parse() {
+            return Some(pid);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    None
+}
