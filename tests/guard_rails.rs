@@ -1,5 +1,5 @@
-//! Numerical guard rails: low temperatures train without NaN, a NaN gradient is caught and
-//! named before it reaches the parameters.
+//! Numerical guard rails: low temperatures train without NaN; NaN and infinity in the loss
+//! or a gradient are caught and named before they reach the parameters, on every backend.
 
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
@@ -8,7 +8,10 @@ use burn::tensor::Tensor;
 use infonce::critic::{CosineCriticConfig, SeparableCriticConfig};
 use infonce::data::CorrelatedGaussian;
 use infonce::encoder::MlpConfig;
+use infonce::loss::LossOutput;
 use infonce::model::{PairBatch, SharedEncoderModel};
+use infonce::objective::{Objective, ObjectiveKind};
+use infonce::sampler::CandidateSet;
 use infonce::sampler::InBatchSampler;
 use infonce::trainer::{BatchSource, StepContext, Trainer, TrainerConfig};
 use infonce::{Encoder, Error};
@@ -162,4 +165,119 @@ fn non_finite_gradient_stops_with_the_parameter_name() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-backend_tests!(temperature_of_one_hundredth_trains_without_nan);
+/// InfoNCE plus a constant: NaN or +∞ in the loss itself, as a device value.
+struct Poisoned(f32);
+
+impl<B: Backend> Objective<B> for Poisoned {
+    fn loss(&self, log_scores: Tensor<B, 2>, set: &CandidateSet<B>) -> infonce::Result<LossOutput<B>> {
+        let mut out = ObjectiveKind::InfoNce.loss(log_scores, set)?;
+        let poison = Tensor::<B, 1>::from_floats([self.0], &out.loss.device());
+        out.loss = out.loss + poison;
+        Ok(out)
+    }
+}
+
+/// `x·W + (p·a)·a·x` with `p = 0` and `a = 3·10³⁸`: the forward pass adds exactly 0, the
+/// gradient of `p` is `Σ(∂L/∂y ⊙ x) · a · a`, which overflows to ±∞; with `cancel` the
+/// term is also subtracted, and the gradient is ∞ − ∞: NaN. Computed at run time on every backend
+/// (an infinite derivative such as √p's at 0 comes out finite in wgpu's shaders).
+#[derive(Module, Debug)]
+struct OverflowEncoder<B: Backend> {
+    weight: Param<Tensor<B, 2>>,
+    p: Param<Tensor<B, 1>>,
+    cancel: bool,
+}
+
+impl<B: Backend> Encoder<B> for OverflowEncoder<B> {
+    type Input = Tensor<B, 2>;
+    fn encode(&self, input: Tensor<B, 2>) -> Tensor<B, 2> {
+        // Built anew at each use: two uses of one node would sum their gradients (to 0)
+        // before the overflow.
+        let term = || input.clone() * (self.p.val() * 3e38).mul_scalar(3e38).unsqueeze::<2>();
+        let y = input.clone().matmul(self.weight.val()) + term();
+        if self.cancel {
+            y - term()
+        } else {
+            y
+        }
+    }
+}
+
+fn overflow_model<B: Backend>(
+    cancel: bool,
+    device: &B::Device,
+) -> SharedEncoderModel<B, OverflowEncoder<B>, infonce::critic::SeparableCritic<B>> {
+    let encoder = OverflowEncoder {
+        weight: Initializer::Normal {
+            mean: 0.0,
+            std: 0.5,
+        }
+        .init([4, 4], device),
+        p: Initializer::Zeros.init([1], device),
+        cancel,
+    };
+    SharedEncoderModel::new(encoder, sqrt_model::<B>(device).critic)
+}
+
+/// The step-0 error of a short run, with the parameters before and after it.
+fn first_error<B: AutodiffBackend, M>(
+    trainer: &mut Trainer<B, M, InBatchSampler>,
+) -> (u64, String, f64)
+where
+    M: infonce::ContrastiveModel<B, Batch = PairBatch<Tensor<B, 2>, Tensor<B, 2>>>
+        + burn::module::AutodiffModule<B>,
+{
+    let data = CorrelatedGaussian::with_mi(4, 1.0, 16, 4).unwrap();
+    let before = parameters(trainer.model());
+    match trainer.fit(&data) {
+        Err(Error::NonFinite {
+            step, tensor, value, ..
+        }) => {
+            assert_eq!(parameters(trainer.model()), before, "nothing non-finite applied");
+            (step, tensor, value)
+        }
+        other => panic!("expected NonFinite, got {:?}", other.map(|s| s.history)),
+    }
+}
+
+/// The guard sees NaN and +∞ in the loss and in a gradient on every backend: on wgpu the
+/// shader may assume finite values, so this is checked there too, not only on ndarray.
+fn guard_catches_nan_and_infinity_in_loss_and_gradient<B: AutodiffBackend>(device: &B::Device) {
+    let config = TrainerConfig::new()
+        .with_epochs(1)
+        .with_progress(false)
+        .with_sync_every(Some(4));
+    for poison in [f32::NAN, f32::INFINITY] {
+        let mut trainer = Trainer::new(config.clone(), sqrt_model::<B>(device), InBatchSampler, device.clone())
+            .unwrap()
+            .with_objective(Poisoned(poison));
+        let (step, tensor, value) = first_error(&mut trainer);
+        assert_eq!((step, tensor.as_str()), (0, "loss"), "{poison}");
+        assert_eq!(value.is_nan(), poison.is_nan(), "{poison}: read back {value}");
+        assert!(!value.is_finite());
+    }
+    for (cancel, nan) in [(false, false), (true, true)] {
+        let mut trainer =
+            Trainer::new(config.clone(), overflow_model::<B>(cancel, device), InBatchSampler, device.clone())
+                .unwrap();
+        let (step, tensor, value) = first_error(&mut trainer);
+        assert_eq!(step, 0);
+        assert_eq!(tensor, "gradient of `encoder.p`", "cancel {cancel}");
+        assert!(!value.is_finite(), "cancel {cancel}: {value}");
+        assert_eq!(value.is_nan(), nan, "cancel {cancel}: {value}");
+    }
+}
+
+/// The start-up probe agrees: this backend reports NaN and infinity on the device (the
+/// trainer warns on stderr where it does not).
+fn device_reports_nan_and_infinity<B: AutodiffBackend>(device: &B::Device) {
+    assert!(infonce::trainer::non_finite_detection_works::<B::InnerBackend>(device));
+}
+
+backend_tests!(
+    device_reports_nan_and_infinity,
+    temperature_of_one_hundredth_trains_without_nan,
+    guard_catches_nan_and_infinity_in_loss_and_gradient,
+);
+
+

@@ -14,6 +14,7 @@
 mod checkpoint;
 mod config;
 mod fit;
+mod guard_probe;
 mod history;
 mod optimizer;
 mod param_walk;
@@ -27,6 +28,7 @@ mod train_loop;
 mod weight_decay;
 
 pub use checkpoint::{Checkpoint, CheckpointMeta};
+pub use guard_probe::non_finite_detection_works;
 pub use config::{BestMetric, Goal, OptimizerKind, TrainerConfig};
 pub use history::{EpochRecord, TrainingSummary};
 pub use param_walk::materialize_parameters;

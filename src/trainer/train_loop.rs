@@ -98,7 +98,9 @@ where
 {
     /// A trainer at step 0. With `out_dir` set it takes the folder's lock
     /// ([`FolderLock`], held until the trainer is dropped) and removes temporary files
-    /// that writers killed mid-write left there.
+    /// that writers killed mid-write left there. The first trainer on a backend checks
+    /// that the device reports NaN and infinity
+    /// ([`super::non_finite_detection_works`]) and warns on stderr when it does not.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] when the configuration is out of range;
@@ -115,6 +117,7 @@ where
             }
             None => None,
         };
+        super::guard_probe::warn_if_blind::<B::InnerBackend>(&device);
         let model = model.fork(&device);
         Ok(Self {
             optimizer: AnyOptimizer::from_config(&config),
