@@ -169,7 +169,11 @@ fn non_finite_gradient_stops_with_the_parameter_name() {
 struct Poisoned(f32);
 
 impl<B: Backend> Objective<B> for Poisoned {
-    fn loss(&self, log_scores: Tensor<B, 2>, set: &CandidateSet<B>) -> infonce::Result<LossOutput<B>> {
+    fn loss(
+        &self,
+        log_scores: Tensor<B, 2>,
+        set: &CandidateSet<B>,
+    ) -> infonce::Result<LossOutput<B>> {
         let mut out = ObjectiveKind::InfoNce.loss(log_scores, set)?;
         let poison = Tensor::<B, 1>::from_floats([self.0], &out.loss.device());
         out.loss = out.loss + poison;
@@ -231,9 +235,16 @@ where
     let before = parameters(trainer.model());
     match trainer.fit(&data) {
         Err(Error::NonFinite {
-            step, tensor, value, ..
+            step,
+            tensor,
+            value,
+            ..
         }) => {
-            assert_eq!(parameters(trainer.model()), before, "nothing non-finite applied");
+            assert_eq!(
+                parameters(trainer.model()),
+                before,
+                "nothing non-finite applied"
+            );
             (step, tensor, value)
         }
         other => panic!("expected NonFinite, got {:?}", other.map(|s| s.history)),
@@ -248,18 +259,31 @@ fn guard_catches_nan_and_infinity_in_loss_and_gradient<B: AutodiffBackend>(devic
         .with_progress(false)
         .with_sync_every(Some(4));
     for poison in [f32::NAN, f32::INFINITY] {
-        let mut trainer = Trainer::new(config.clone(), sqrt_model::<B>(device), InBatchSampler, device.clone())
-            .unwrap()
-            .with_objective(Poisoned(poison));
+        let mut trainer = Trainer::new(
+            config.clone(),
+            sqrt_model::<B>(device),
+            InBatchSampler,
+            device.clone(),
+        )
+        .unwrap()
+        .with_objective(Poisoned(poison));
         let (step, tensor, value) = first_error(&mut trainer);
         assert_eq!((step, tensor.as_str()), (0, "loss"), "{poison}");
-        assert_eq!(value.is_nan(), poison.is_nan(), "{poison}: read back {value}");
+        assert_eq!(
+            value.is_nan(),
+            poison.is_nan(),
+            "{poison}: read back {value}"
+        );
         assert!(!value.is_finite());
     }
     for (cancel, nan) in [(false, false), (true, true)] {
-        let mut trainer =
-            Trainer::new(config.clone(), overflow_model::<B>(cancel, device), InBatchSampler, device.clone())
-                .unwrap();
+        let mut trainer = Trainer::new(
+            config.clone(),
+            overflow_model::<B>(cancel, device),
+            InBatchSampler,
+            device.clone(),
+        )
+        .unwrap();
         let (step, tensor, value) = first_error(&mut trainer);
         assert_eq!(step, 0);
         assert_eq!(tensor, "gradient of `encoder.p`", "cancel {cancel}");
@@ -271,7 +295,9 @@ fn guard_catches_nan_and_infinity_in_loss_and_gradient<B: AutodiffBackend>(devic
 /// The start-up probe agrees: this backend reports NaN and infinity on the device (the
 /// trainer warns on stderr where it does not).
 fn device_reports_nan_and_infinity<B: AutodiffBackend>(device: &B::Device) {
-    assert!(infonce::trainer::non_finite_detection_works::<B::InnerBackend>(device));
+    assert!(infonce::trainer::non_finite_detection_works::<
+        B::InnerBackend,
+    >(device));
 }
 
 backend_tests!(
@@ -279,5 +305,3 @@ backend_tests!(
     temperature_of_one_hundredth_trains_without_nan,
     guard_catches_nan_and_infinity_in_loss_and_gradient,
 );
-
-

@@ -14,6 +14,7 @@ mod checkpoints;
 mod convolution;
 mod crash;
 mod critics;
+mod endurance;
 mod errors;
 mod evaluation;
 mod example_errors;

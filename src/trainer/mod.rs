@@ -28,8 +28,8 @@ mod train_loop;
 mod weight_decay;
 
 pub use checkpoint::{Checkpoint, CheckpointMeta};
-pub use guard_probe::non_finite_detection_works;
 pub use config::{BestMetric, Goal, OptimizerKind, TrainerConfig};
+pub use guard_probe::non_finite_detection_works;
 pub use history::{EpochRecord, TrainingSummary};
 pub use param_walk::materialize_parameters;
 pub use schedule::learning_rate_at;
