@@ -156,6 +156,7 @@ fn resume_from_a_mid_epoch_checkpoint_is_bit_identical() {
     assert!(err.to_string().contains("simulated crash"));
     let latest = Checkpoint::latest_in(&dir.join("checkpoints")).unwrap();
     assert!(latest.ends_with("step-000000010.ckpt"), "{latest:?}");
+    drop(first); // the crashed run lets go of its output folder
 
     // A fresh model (other random initial parameters) restored from the checkpoint.
     let mut resumed = Trainer::resume(
