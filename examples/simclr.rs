@@ -77,6 +77,9 @@ struct Args {
 }
 
 fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()> {
+    // Fail at once, before reading the data, when another run holds the output folder
+    // (the trainer takes the lock for the whole run).
+    infonce::io::FolderLock::ensure_free(&args.out)?;
     let size = args.image_size.unwrap_or(16);
     let mut data = args.data.load(args.synthetic_images, size, args.seed)?;
     let own = (data.train.height, data.train.width);

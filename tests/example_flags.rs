@@ -143,7 +143,16 @@ fn an_image_size_other_than_the_datasets_own_is_refused() {
     let out = dir.join("out");
     let msg = refused(
         "simclr",
-        &["--data", &data, "--image-size", "8", "--batch-size", "2"],
+        &[
+            "--data",
+            &data,
+            "--image-size",
+            "8",
+            "--batch-size",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ],
         "--image-size",
     );
     assert!(msg.contains("4×4"), "{msg}");

@@ -28,7 +28,15 @@ fn a_folder_has_one_lock_holder_at_a_time_even_in_one_process() {
         }
         other => panic!("expected FolderInUse, got {other:?}"),
     }
+    assert!(matches!(
+        FolderLock::ensure_free(&dir),
+        Err(Error::FolderInUse { .. })
+    ));
     drop(first);
+    FolderLock::ensure_free(&dir).unwrap();
+    let nowhere = dir.join("not-yet");
+    FolderLock::ensure_free(&nowhere).unwrap();
+    assert!(!nowhere.exists(), "the check creates nothing");
     let again = FolderLock::acquire(&dir).expect("released on drop");
     drop(again);
     std::fs::remove_dir_all(&dir).unwrap();

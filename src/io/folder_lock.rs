@@ -62,6 +62,26 @@ impl FolderLock {
         })
     }
 
+    /// Fails at once when another run holds `dir`, creating nothing: for a program that
+    /// wants to say so before a long set-up (reading a dataset) that precedes its trainer,
+    /// which takes the lock itself.
+    ///
+    /// # Errors
+    /// [`Error::FolderInUse`] naming the folder and the holder's process id.
+    pub fn ensure_free(dir: &Path) -> Result<()> {
+        let path = dir.join(LOCK_FILE);
+        let Ok(mut file) = File::open(&path) else {
+            return Ok(()); // no lock file: no run has used the folder
+        };
+        match file.try_lock() {
+            Err(TryLockError::WouldBlock) => Err(Error::FolderInUse {
+                dir: dir.to_path_buf(),
+                holder: holder_pid(&mut file),
+            }),
+            Ok(()) | Err(TryLockError::Error(_)) => Ok(()),
+        }
+    }
+
     /// The folder this lock guards.
     pub fn dir(&self) -> &Path {
         &self.dir
