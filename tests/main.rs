@@ -10,6 +10,7 @@ mod common;
 
 mod augment;
 mod backends_agree;
+mod baseline;
 mod checkpoints;
 mod convolution;
 mod crash;

@@ -3,4 +3,6 @@
 
 mod simclr;
 
-pub use simclr::{simclr_model, train_simclr, Scores, SimclrConfig, SimclrModel, SimclrReport};
+pub use simclr::{
+    independent_copy, simclr_model, train_simclr, Scores, SimclrConfig, SimclrModel, SimclrReport,
+};

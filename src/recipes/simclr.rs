@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use burn::module::AutodiffModule;
+use burn::module::{AutodiffModule, Module};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use rand::SeedableRng;
 
@@ -251,6 +251,23 @@ pub fn simclr_model<B: Backend>(
     ))
 }
 
+/// A copy of `model` that shares nothing with it: a fresh network loaded with `model`'s
+/// record. `Clone` is not enough for the random-initialisation baseline: Burn 0.21's
+/// batch-norm running statistics (`RunningState`) clone as a shared `Arc<Mutex<..>>`, so a
+/// clone's statistics would follow the network that trains.
+///
+/// # Errors
+/// Those of [`simclr_model`].
+pub fn independent_copy<B: Backend>(
+    model: &SimclrModel<B>,
+    config: &SimclrConfig,
+    channels: usize,
+    device: &B::Device,
+) -> Result<SimclrModel<B>> {
+    let fresh = simclr_model::<B>(config, channels, device)?;
+    Ok(fresh.load_record(model.clone().into_record()))
+}
+
 /// Trains SimCLR on `data.train`, evaluating with kNN every `knn_every` epochs, then
 /// compares the learned features with the same encoder at its random initialisation (the
 /// parameters training started from) and with raw pixels (kNN and linear probe on `data.test`). With `out_dir`
@@ -287,7 +304,7 @@ pub fn train_simclr<B: AutodiffBackend>(
     // The random-initialisation baseline is this very network before training. Burn
     // draws parameters lazily and a clone of an undrawn one draws anew, so draw first.
     materialize_parameters::<B, _>(&model);
-    let initial_model = model.clone();
+    let initial_model = independent_copy(&model, config, channels, device)?;
     let trainer_config = TrainerConfig::new()
         .with_epochs(config.epochs)
         .with_learning_rate(config.learning_rate)

@@ -1,0 +1,68 @@
+//! The random-initialisation baseline is independent of the network that trains: its
+//! features are the same before and after training, batch-norm statistics included.
+
+use burn::module::AutodiffModule;
+use burn::tensor::{Distribution, Tensor};
+use infonce::model::PairBatch;
+use infonce::recipes::{independent_copy, simclr_model, SimclrConfig, SimclrModel};
+use infonce::sampler::TwoViewSampler;
+use infonce::trainer::{materialize_parameters, Trainer, TrainerConfig};
+
+type B = infonce::backend::NdArrayAutodiff;
+
+/// Backbone features of `images` in evaluation mode (running statistics).
+fn features(model: &SimclrModel<B>, images: &Tensor<B, 4>) -> Vec<f32> {
+    let eval = model.valid();
+    let x = images.clone().inner();
+    eval.encoder
+        .backbone
+        .forward(x)
+        .into_data()
+        .to_vec()
+        .unwrap()
+}
+
+#[test]
+fn the_baseline_copy_keeps_its_batch_norm_statistics_while_the_original_trains() {
+    let device = Default::default();
+    let config = SimclrConfig {
+        width: 4,
+        stages: 1,
+        ..SimclrConfig::default()
+    };
+    let model = simclr_model::<B>(&config, 3, &device).unwrap();
+    materialize_parameters::<B, _>(&model);
+    let copy = independent_copy(&model, &config, 3, &device).unwrap();
+    let clone = model.clone();
+    let probe = Tensor::<B, 4>::random([6, 3, 8, 8], Distribution::Default, &device);
+    let (copy_before, clone_before) = (features(&copy, &probe), features(&clone, &probe));
+    assert_eq!(
+        copy_before, clone_before,
+        "the copy starts as the network itself"
+    );
+
+    let mut trainer = Trainer::new(
+        TrainerConfig::new().with_progress(false),
+        model,
+        TwoViewSampler,
+        device,
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let view = || Tensor::<B, 4>::random([8, 3, 8, 8], Distribution::Normal(2.0, 3.0), &device);
+        trainer
+            .train_step(PairBatch::new(view(), view()), 1e-2)
+            .unwrap();
+    }
+    assert_eq!(
+        features(&copy, &probe),
+        copy_before,
+        "the baseline is the untrained network"
+    );
+    // Why a record copy is needed: a plain clone shares the running statistics.
+    assert_ne!(
+        features(&clone, &probe),
+        clone_before,
+        "Burn's clone shares batch-norm statistics with the trained network"
+    );
+}
