@@ -22,14 +22,19 @@ fn features(model: &SimclrModel<B>, images: &Tensor<B, 4>) -> Vec<f32> {
         .unwrap()
 }
 
-#[test]
-fn the_baseline_copy_keeps_its_batch_norm_statistics_while_the_original_trains() {
-    let device = Default::default();
-    let config = SimclrConfig {
+/// The SimCLR network of the tests' small runs (`--width 4 --stages 1`).
+pub(super) fn small_simclr_config() -> SimclrConfig {
+    SimclrConfig {
         width: 4,
         stages: 1,
         ..SimclrConfig::default()
-    };
+    }
+}
+
+#[test]
+fn the_baseline_copy_keeps_its_batch_norm_statistics_while_the_original_trains() {
+    let device = Default::default();
+    let config = small_simclr_config();
     let model = simclr_model::<B>(&config, 3, &device).unwrap();
     materialize_parameters::<B, _>(&model);
     let copy = independent_copy(&model, &config, 3, &device).unwrap();

@@ -23,6 +23,14 @@ pub(super) fn example(name: &str) -> PathBuf {
 }
 
 /// Runs `simclr` with `args` and checks it fails cleanly; returns its stderr.
+/// The header of an IDX file: magic number, then each dimension (big-endian `u32`s).
+pub(super) fn idx_header(magic: u32, dims: &[u32]) -> Vec<u8> {
+    std::iter::once(magic)
+        .chain(dims.iter().copied())
+        .flat_map(u32::to_be_bytes)
+        .collect()
+}
+
 fn fails_cleanly(args: &[&str]) -> String {
     let out = Command::new(example("simclr"))
         .args(args)
@@ -55,15 +63,9 @@ fn simclr_refuses_missing_and_corrupt_data_files() {
     // MNIST files: a wrong magic number, then a truncated image file.
     let mnist = dir.join("mnist");
     std::fs::create_dir_all(&mnist).unwrap();
-    let header = |magic: u32, dims: &[u32]| -> Vec<u8> {
-        std::iter::once(magic)
-            .chain(dims.iter().copied())
-            .flat_map(u32::to_be_bytes)
-            .collect()
-    };
-    let mut images = header(0x0803, &[2, 4, 4]);
+    let mut images = idx_header(0x0803, &[2, 4, 4]);
     images.extend([0u8; 32]);
-    let mut labels = header(0x0801, &[2]);
+    let mut labels = idx_header(0x0801, &[2]);
     labels.extend([0u8, 1]);
     for split in ["train", "t10k"] {
         std::fs::write(mnist.join(format!("{split}-images-idx3-ubyte")), &images).unwrap();

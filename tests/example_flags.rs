@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::example_errors::example;
+use super::example_errors::{example, idx_header};
 use super::trainer::temp_dir;
 
 /// One example run: its exit status and its stderr.
@@ -119,15 +119,9 @@ fn every_example_refuses_every_bad_flag_by_name_with_status_2() {
 /// A tiny MNIST-format folder of 4×4 images.
 fn tiny_mnist(dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
-    let header = |magic: u32, dims: &[u32]| -> Vec<u8> {
-        std::iter::once(magic)
-            .chain(dims.iter().copied())
-            .flat_map(u32::to_be_bytes)
-            .collect()
-    };
-    let mut images = header(0x0803, &[4, 4, 4]);
+    let mut images = idx_header(0x0803, &[4, 4, 4]);
     images.extend([7u8; 64]);
-    let mut labels = header(0x0801, &[4]);
+    let mut labels = idx_header(0x0801, &[4]);
     labels.extend([0u8, 1, 0, 1]);
     for split in ["train", "t10k"] {
         std::fs::write(dir.join(format!("{split}-images-idx3-ubyte")), &images).unwrap();

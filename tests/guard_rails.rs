@@ -64,15 +64,20 @@ impl<B: Backend> Encoder<B> for SqrtEncoder<B> {
     }
 }
 
+/// A `[4, 4]` weight drawn from N(0, 0.5²).
+fn normal_weight<B: Backend>(device: &B::Device) -> Param<Tensor<B, 2>> {
+    Initializer::Normal {
+        mean: 0.0,
+        std: 0.5,
+    }
+    .init([4, 4], device)
+}
+
 fn sqrt_model<B: Backend>(
     device: &B::Device,
 ) -> SharedEncoderModel<B, SqrtEncoder<B>, infonce::critic::SeparableCritic<B>> {
     let encoder = SqrtEncoder {
-        weight: Initializer::Normal {
-            mean: 0.0,
-            std: 0.5,
-        }
-        .init([4, 4], device),
+        weight: normal_weight(device),
     };
     let critic = SeparableCriticConfig::new()
         .with_d_context(4)
@@ -212,11 +217,7 @@ fn overflow_model<B: Backend>(
     device: &B::Device,
 ) -> SharedEncoderModel<B, OverflowEncoder<B>, infonce::critic::SeparableCritic<B>> {
     let encoder = OverflowEncoder {
-        weight: Initializer::Normal {
-            mean: 0.0,
-            std: 0.5,
-        }
-        .init([4, 4], device),
+        weight: normal_weight(device),
         p: Initializer::Zeros.init([1], device),
         cancel,
     };

@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use infonce::io::{remove_stale_temporaries, FolderLock, LOCK_FILE};
-use infonce::recipes::{simclr_model, SimclrConfig};
+use infonce::recipes::simclr_model;
 use infonce::trainer::Checkpoint;
 use infonce::Error;
 
+use super::baseline::small_simclr_config;
 use super::example_errors::example;
 use super::example_flags::{run, tiny_simclr};
 use super::trainer::{parameters, temp_dir};
@@ -167,12 +168,7 @@ fn simclr_with_file_size_limit(args: &[String], limit: u64) -> (Option<i32>, Str
 fn final_parameters(path: &Path) -> Vec<f32> {
     type B = infonce::backend::NdArrayAutodiff;
     let device = Default::default();
-    let config = SimclrConfig {
-        width: 4,
-        stages: 1,
-        ..SimclrConfig::default()
-    };
-    let model = simclr_model::<B>(&config, 3, &device).unwrap();
+    let model = simclr_model::<B>(&small_simclr_config(), 3, &device).unwrap();
     let bytes = Checkpoint::read(path).unwrap().model_record().to_vec();
     let record = NamedMpkBytesRecorder::<FullPrecisionSettings>::default()
         .load(bytes, &device)

@@ -49,65 +49,53 @@ pub fn finish(result: infonce::Result<()>, flags: &[(&str, &str)]) -> ExitCode {
 
 /// An integer flag of at least `MIN`.
 pub fn at_least<const MIN: usize>(s: &str) -> Result<usize, String> {
-    let v: usize = s
-        .parse()
-        .map_err(|_| format!("must be an integer ≥ {MIN}"))?;
-    if v < MIN {
-        return Err(format!("must be an integer ≥ {MIN}"));
-    }
-    Ok(v)
+    number_in(s, |v| *v >= MIN, &format!("must be an integer ≥ {MIN}"))
 }
 
 /// An integer flag in `MIN..=MAX`.
 pub fn between<const MIN: usize, const MAX: usize>(s: &str) -> Result<usize, String> {
-    let range = || format!("must be an integer in {MIN}..={MAX}");
-    let v: usize = s.parse().map_err(|_| range())?;
-    if !(MIN..=MAX).contains(&v) {
-        return Err(range());
-    }
-    Ok(v)
+    number_in(
+        s,
+        |v| (MIN..=MAX).contains(v),
+        &format!("must be an integer in {MIN}..={MAX}"),
+    )
+}
+
+/// A number parsed from `s` that `accept` admits, or `range` as the message.
+fn number_in<T: std::str::FromStr>(
+    s: &str,
+    accept: impl Fn(&T) -> bool,
+    range: &str,
+) -> Result<T, String> {
+    s.parse()
+        .ok()
+        .filter(|v| accept(v))
+        .ok_or_else(|| range.to_string())
 }
 
 /// A finite number above zero (a temperature, a learning rate).
 pub fn positive(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| "must be a finite number > 0".to_string())?;
-    if !(v.is_finite() && v > 0.0) {
-        return Err("must be a finite number > 0".into());
-    }
-    Ok(v)
-}
-
-/// A finite number of at least zero.
-pub fn non_negative(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| "must be a finite number ≥ 0".to_string())?;
-    if !(v.is_finite() && v >= 0.0) {
-        return Err("must be a finite number ≥ 0".into());
-    }
-    Ok(v)
+    number_in(
+        s,
+        |v: &f64| v.is_finite() && *v > 0.0,
+        "must be a finite number > 0",
+    )
 }
 
 /// A fraction in (0, 1] (a crop scale).
 pub fn fraction(s: &str) -> Result<f32, String> {
-    let v: f32 = s
-        .parse()
-        .map_err(|_| "must be a number in (0, 1]".to_string())?;
-    if !(v > 0.0 && v <= 1.0) {
-        return Err("must be a number in (0, 1]".into());
-    }
-    Ok(v)
+    number_in(
+        s,
+        |v: &f32| *v > 0.0 && *v <= 1.0,
+        "must be a number in (0, 1]",
+    )
 }
 
 /// A probability in [0, 1].
 pub fn probability(s: &str) -> Result<f32, String> {
-    let v: f32 = s
-        .parse()
-        .map_err(|_| "must be a number in [0, 1]".to_string())?;
-    if !(0.0..=1.0).contains(&v) {
-        return Err("must be a number in [0, 1]".into());
-    }
-    Ok(v)
+    number_in(
+        s,
+        |v: &f32| (0.0..=1.0).contains(v),
+        "must be a number in [0, 1]",
+    )
 }
