@@ -40,6 +40,7 @@
 //! the GPU (feature `wgpu`), `Autodiff<Flex>` (feature `flex`).
 
 pub mod backend;
+pub mod cpc;
 pub mod critic;
 pub mod data;
 pub mod encoder;

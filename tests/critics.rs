@@ -12,6 +12,7 @@
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
+use infonce::cpc::StepCriticsConfig;
 use infonce::critic::{
     BilinearCriticConfig, ConcatCriticConfig, CosineCriticConfig, DotProductCritic,
     SeparableCriticConfig,
@@ -262,6 +263,28 @@ fn bilinear<B: AutodiffBackend>(device: &B::Device) {
     );
 }
 
+/// CPC's per-step critics with `K = N`: row `i` is the one-row block of step `i + 1`,
+/// scored by its own `W_{i+1}`.
+fn host_step_bilinear(c: &[f64], x: &[f64], p: &[HostParam]) -> Vec<f64> {
+    (0..N)
+        .flat_map(|i| {
+            let w = &p[i].values;
+            (0..M).map(move |j| {
+                (0..D)
+                    .flat_map(|a| (0..D).map(move |b| (a, b)))
+                    .map(|(a, b)| c[i * D + a] * w[a * D + b] * x[j * D + b])
+                    .sum::<f64>()
+            })
+        })
+        .collect()
+}
+
+fn step_bilinear<B: AutodiffBackend>(device: &B::Device) {
+    let critics = StepCriticsConfig::new(N, D, D).init::<B>(device).unwrap();
+    assert_eq!(critics.len(), N);
+    check_critic(critics, host_step_bilinear, device, "per-step bilinear");
+}
+
 fn separable<B: AutodiffBackend>(device: &B::Device) {
     let critic = SeparableCriticConfig::new()
         .with_d_context(D)
@@ -372,6 +395,7 @@ backend_tests!(
     cosine_fixed,
     cosine_learnable,
     bilinear,
+    step_bilinear,
     separable,
     concat,
     cosine_clamps_scale_after_the_step_and_survives_zero_rows,

@@ -13,6 +13,7 @@ mod backends_agree;
 mod baseline;
 mod checkpoints;
 mod convolution;
+mod cpc;
 mod crash;
 mod critics;
 mod endurance;

@@ -99,3 +99,21 @@ pub fn probability(s: &str) -> Result<f32, String> {
         "must be a number in [0, 1]",
     )
 }
+
+/// A probability in [0, 1], kept in double precision (a parameter of a formula).
+pub fn probability64(s: &str) -> Result<f64, String> {
+    number_in(
+        s,
+        |v: &f64| (0.0..=1.0).contains(v),
+        "must be a number in [0, 1]",
+    )
+}
+
+/// A finite number ≥ 0 (a noise level).
+pub fn non_negative(s: &str) -> Result<f64, String> {
+    number_in(
+        s,
+        |v: &f64| v.is_finite() && *v >= 0.0,
+        "must be a finite number ≥ 0",
+    )
+}

@@ -24,6 +24,9 @@ pub enum BoundKind {
     Reweighted,
     /// Some candidates were scored by an older encoder (a memory queue).
     StaleCandidates,
+    /// Negatives drawn from the context's own sequence, which depend on the context rather
+    /// than coming from the proposal `p(x)` (CPC's same-sequence negatives).
+    DependentNegatives,
     /// A custom objective or sampler that does not claim the bound.
     NotClaimed,
 }
@@ -51,6 +54,7 @@ impl BoundKind {
             BoundKind::Decoupled => Some("positive left out of the denominator"),
             BoundKind::Reweighted => Some("negatives corrected or reweighted"),
             BoundKind::StaleCandidates => Some("candidates from an older encoder"),
+            BoundKind::DependentNegatives => Some("negatives from the context's own sequence"),
             BoundKind::NotClaimed => Some("not claimed by the objective or sampler"),
         }
     }

@@ -1,0 +1,7 @@
+//! Contrastive Predictive Coding: the closed-form optimum, the sequence source, the model's
+//! layout, the negatives, gradients, learning and the example.
+
+mod data;
+mod gradients;
+mod layout;
+mod optimum;
