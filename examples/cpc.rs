@@ -139,7 +139,8 @@ fn print_report(report: &CpcReport) {
         "{:>3} {:>8} {:>9} {:>8} | {:>10} {:>10} {:>9}",
         "k", "top-1", "optimum", "chance", kind, "optimum", "true MI"
     );
-    let show = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3}"));
+    // `+ 0.0` turns a −0 (an optimum of exactly log N − log N) into 0.
+    let show = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{:.3}", v + 0.0));
     for s in &report.steps {
         println!(
             "{:>3} {:>8.3} {:>9} {:>8.3} | {:>10.3} {:>10} {:>9}",

@@ -21,6 +21,10 @@
 //!   each optimiser step ([`model`]).
 //! - [`trainer`]: the backend-generic training loop.
 //!
+//! Built on them: [`cpc`] (Contrastive Predictive Coding on sequences, with the walk from
+//! the formula above to the code and a source whose optimum is known in closed form) and
+//! [`recipes`] (SimCLR on images).
+//!
 //! # The data path
 //!
 //! ```text

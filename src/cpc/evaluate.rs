@@ -67,7 +67,7 @@ where
         };
         let set = sampler.candidates(model.embed(data.batch(&ctx, device)?)?)?;
         let n = set.dims()[0];
-        if n % steps != 0 {
+        if !n.is_multiple_of(steps) {
             return Err(Error::shape(
                 "rows (equal step blocks)",
                 format!("a multiple of {steps}"),

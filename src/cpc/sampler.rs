@@ -107,7 +107,7 @@ impl SequenceSampler {
     }
 
     fn block_mask<B: Backend>(&self, n: usize, device: &B::Device) -> Result<Mask<B>> {
-        if self.steps == 0 || n % self.steps != 0 {
+        if self.steps == 0 || !n.is_multiple_of(self.steps) {
             return Err(Error::shape(
                 "rows of a sequence batch (K equal blocks)",
                 format!("a multiple of K = {}", self.steps),

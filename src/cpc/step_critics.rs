@@ -104,7 +104,7 @@ impl<B: Backend> Critic<B> for StepCritics<B> {
     ) -> crate::Result<Tensor<B, 2>> {
         let n = context.dims()[0];
         let k = self.steps.len();
-        if k == 0 || n % k != 0 {
+        if k == 0 || !n.is_multiple_of(k) {
             return Err(Error::shape(
                 "context rows (K equal blocks, one per prediction step)",
                 format!("a multiple of K = {k}"),

@@ -8,8 +8,9 @@ use super::{ContrastiveModel, PairBatch};
 use crate::sampler::Embeddings;
 use crate::{Critic, Encoder, Result};
 
-/// A context encoder and a sample encoder, possibly of different input types (CPC's
-/// autoregressive context vs. its frame encoder; CLIP's image vs. text towers).
+/// A context encoder and a sample encoder, possibly of different input types (CLIP's image
+/// vs. text towers). CPC, whose contexts and samples come from one sequence and whose critic
+/// depends on the step ahead, has its own model: [`crate::cpc::CpcModel`].
 #[derive(Module, Debug)]
 pub struct TwoTowerModel<B: Backend, C: Module<B>, X: Module<B>, K: Module<B>> {
     /// Encodes contexts.

@@ -2,6 +2,8 @@
 //! layout, the negatives, gradients, learning and the example.
 
 mod data;
+mod example;
 mod gradients;
 mod layout;
+mod learning;
 mod optimum;
