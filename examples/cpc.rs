@@ -154,7 +154,7 @@ fn print_report(report: &CpcReport) {
         );
     }
     if let (Some(p), Some(c)) = (report.probe_top1, report.probe_chance) {
-        println!("linear probe on the direction from c_(L-1): {p:.3} (chance {c:.2})");
+        println!("linear probe on the direction from c_(L-1): {p:.3} (chance {c:.3})");
     }
 }
 

@@ -59,12 +59,7 @@ where
     }
     let mut sums = vec![[0.0f64; 3]; steps];
     for step in 0..batches as u64 {
-        let ctx = StepContext {
-            seed,
-            step,
-            epoch: 0,
-            index_in_epoch: step,
-        };
+        let ctx = StepContext::fresh(seed, step);
         let set = sampler.candidates(model.embed(data.batch(&ctx, device)?)?)?;
         let n = set.dims()[0];
         if !n.is_multiple_of(steps) {

@@ -7,6 +7,7 @@ mod model;
 mod optimum;
 mod probe;
 mod recipe;
+mod report;
 mod sampler;
 mod step_critics;
 
@@ -15,7 +16,8 @@ pub use evaluate::{evaluate_steps, StepMetrics, TIE_TOLERANCE};
 pub use markov::MarkovSequences;
 pub use model::{CpcModel, CpcModelConfig};
 pub use optimum::{markov_mutual_information, markov_optimum, MarkovOptimum};
-pub use probe::{context_probe, ProbeSplit};
-pub use recipe::{train_cpc, CpcConfig, CpcReport, CpcStepReport};
+pub use probe::{context_probe, ProbeResult, ProbeSplit};
+pub use recipe::{train_cpc, CpcConfig};
+pub use report::{CpcReport, CpcStepReport};
 pub use sampler::{SequenceNegatives, SequenceSampler};
 pub use step_critics::{StepCritics, StepCriticsConfig};

@@ -20,10 +20,21 @@ pub struct ProbeSplit {
     pub seed: u64,
 }
 
+/// What a [`context_probe`] found.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ProbeResult {
+    /// Test top-1 accuracy.
+    pub top1: f64,
+    /// The share of the test set's most common class: what always guessing it scores.
+    pub chance: f64,
+    /// Classes seen.
+    pub classes: usize,
+}
+
 /// Test top-1 of a linear probe that reads each sequence's latent class (its
 /// `SequenceBatch::labels`) from its last context `c_{L−1}`, trained on fresh batches of
 /// `data` and tested on others: the linear evaluation of CPC (van den Oord et al. 2018,
-/// §3). Returns the accuracy and the classes seen.
+/// §3).
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] when batches carry no labels, when fewer than two classes
@@ -33,7 +44,7 @@ pub fn context_probe<B, E, D>(
     data: &D,
     split: ProbeSplit,
     device: &B::Device,
-) -> Result<(f64, usize)>
+) -> Result<ProbeResult>
 where
     B: AutodiffBackend,
     E: Encoder<B, Input = Tensor<B, 2>>,
@@ -71,7 +82,15 @@ where
         config,
         device,
     )?;
-    Ok((top1, classes))
+    let most_common = (0..classes)
+        .map(|c| test_labels.iter().filter(|&&l| l == c).count())
+        .max()
+        .unwrap_or(0);
+    Ok(ProbeResult {
+        top1,
+        chance: most_common as f64 / test_labels.len() as f64,
+        classes,
+    })
 }
 
 /// The last context of every sequence in `batches` batches, row-major, with the labels and
@@ -90,12 +109,7 @@ where
 {
     let (mut features, mut labels, mut dim) = (Vec::new(), Vec::new(), 0);
     for step in 0..batches as u64 {
-        let ctx = StepContext {
-            seed,
-            step,
-            epoch: 0,
-            index_in_epoch: step,
-        };
+        let ctx = StepContext::fresh(seed, step);
         let batch = data.batch(&ctx, device)?;
         let Some(batch_labels) = batch.labels.clone() else {
             return Err(Error::config("probe", "the batches carry no labels"));

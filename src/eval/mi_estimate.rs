@@ -45,12 +45,7 @@ where
     let mut bounds = Vec::with_capacity(batches);
     let mut log_n = 0.0;
     for step in 0..batches as u64 {
-        let ctx = StepContext {
-            seed,
-            step,
-            epoch: 0,
-            index_in_epoch: step,
-        };
+        let ctx = StepContext::fresh(seed, step);
         let embeddings = model.embed(data.batch(&ctx, device)?)?;
         let set = sampler.candidates(embeddings)?;
         let mut scores = model.log_scores(set.context, set.candidates)?;

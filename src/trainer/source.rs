@@ -20,6 +20,17 @@ pub struct StepContext {
 }
 
 impl StepContext {
+    /// The context of the `index`-th batch of a stream drawn with `seed` outside training
+    /// (an evaluation or probe set): epoch 0, one batch per step.
+    pub fn fresh(seed: u64, index: u64) -> Self {
+        Self {
+            seed,
+            step: index,
+            epoch: 0,
+            index_in_epoch: index,
+        }
+    }
+
     /// A generator determined by `(seed, step, stream)` alone: the same step of a resumed
     /// run draws exactly the same numbers. Use one `stream` per purpose (data, augmentation,
     /// negatives...).
