@@ -16,7 +16,7 @@ use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
 use infonce::backend::BackendKind;
 use infonce::data::DataSpec;
-use infonce::recipes::{train_simclr, SimclrConfig};
+use infonce::recipes::{train_simclr, SimclrConfig, SimclrReport};
 
 mod common;
 
@@ -68,6 +68,10 @@ struct Args {
     /// mirror-symmetric, such as digits).
     #[arg(long, default_value_t = 0.5, value_parser = common::probability)]
     flip_probability: f32,
+    /// Share of the training images held out as the validation split that chooses
+    /// best.ckpt (in [0, 0.5]; 0: no selection). The test split never chooses anything.
+    #[arg(long, default_value_t = 0.1, value_parser = common::probability64)]
+    validation_fraction: f64,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -116,6 +120,7 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
         width: args.width,
         stages: args.stages,
         seed: args.seed,
+        validation_fraction: args.validation_fraction,
         out_dir: Some(args.out.clone()),
         resume: args.resume,
         augment: infonce::data::augment::AugmentConfig {
@@ -125,31 +130,40 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
         },
         ..SimclrConfig::default()
     };
-    let r = train_simclr::<B>(&config, data, &device)?;
+    let report = train_simclr::<B>(&config, data, &device)?;
+    print_report(&report, &args.out);
+    Ok(())
+}
+
+fn print_report(r: &SimclrReport, out: &std::path::Path) {
     println!(
         "\n{:<22} {:>10} {:>12} {:>11}",
         "top-1 accuracy", "learned", "random init", "raw pixels"
     );
-    println!(
-        "{:<22} {:>10.3} {:>12.3} {:>11.3}",
-        "kNN (k = 20)", r.knn_top1.learned, r.knn_top1.random_init, r.knn_top1.raw_pixels
-    );
-    println!(
-        "{:<22} {:>10.3} {:>12.3} {:>11.3}",
-        "linear probe",
-        r.linear_probe_top1.learned,
-        r.linear_probe_top1.random_init,
-        r.linear_probe_top1.raw_pixels
-    );
+    for (name, s) in [
+        ("kNN (k = 20)", r.knn_top1),
+        ("linear probe", r.linear_probe_top1),
+    ] {
+        println!(
+            "{name:<22} {:>10.3} {:>12.3} {:>11.3}",
+            s.learned, s.random_init, s.raw_pixels
+        );
+    }
     println!(
         "alignment {:.3}, uniformity {:.3} (lower is better), {:.0} s",
         r.alignment, r.uniformity, r.seconds
     );
+    let m = &r.model_selection;
+    if let (Some(epoch), Some(value)) = (m.best_epoch, m.best_value) {
+        println!(
+            "best.ckpt: epoch {epoch}, validation kNN {value:.3} on {} held-out training images",
+            m.validation_images
+        );
+    }
     println!(
         "wrote {}/report.json, history.json, curves.svg, checkpoints/",
-        args.out.display()
+        out.display()
     );
-    Ok(())
 }
 
 fn main() -> ExitCode {

@@ -139,7 +139,24 @@ fn simclr_recipe_end_to_end_writes_report_plot_and_checkpoint() {
     let history: Vec<infonce::trainer::EpochRecord> =
         infonce::io::read_json(&dir.join("history.json")).unwrap();
     assert_eq!(history.len(), 2);
-    assert!(history.iter().all(|r| r.metrics.contains_key("knn_top1")));
+    // The epoch metric is measured on the validation split, carved out of (and held out
+    // of) the 128 training images; no metric is computed on the test split.
+    assert!(history
+        .iter()
+        .all(|r| r.metrics.keys().eq(["val_knn_top1"])));
+    let selection = &report.model_selection;
+    assert_eq!(
+        (selection.split.as_str(), selection.validation_images),
+        ("validation", 13)
+    );
+    assert_eq!(report.train_images, 128 - 13);
+    let best = history
+        .iter()
+        .max_by(|a, b| a.metrics["val_knn_top1"].total_cmp(&b.metrics["val_knn_top1"]))
+        .unwrap();
+    assert_eq!(selection.best_value, Some(best.metrics["val_knn_top1"]));
+    let best_ckpt = infonce::trainer::Checkpoint::read(&dir.join("checkpoints/best.ckpt")).unwrap();
+    assert_eq!(best_ckpt.meta.best_value, selection.best_value);
     let svg = std::fs::read_to_string(dir.join("curves.svg")).unwrap();
     assert!(
         svg.starts_with("<svg") && svg.contains("polyline"),
@@ -147,4 +164,49 @@ fn simclr_recipe_end_to_end_writes_report_plot_and_checkpoint() {
     );
     assert!(infonce::trainer::Checkpoint::latest_in(&dir.join("checkpoints")).is_some());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_validation_split_is_carved_reproducibly_and_disjointly() {
+    use infonce::data::ImageDataset;
+    // Image i holds the value i, so a split can be traced back.
+    let n = 50;
+    let data =
+        ImageDataset::new(1, 1, 1, (0..n).map(|i| i as f32).collect(), vec![0; n], 1).unwrap();
+    let (rest, validation) = data.split_validation(0.1, 3).unwrap();
+    assert_eq!((rest.len(), validation.len()), (45, 5));
+    let mut all: Vec<f32> = rest
+        .pixels
+        .iter()
+        .chain(&validation.pixels)
+        .copied()
+        .collect();
+    all.sort_by(f32::total_cmp);
+    assert_eq!(all, data.pixels, "disjoint, and together the whole set");
+    assert!(
+        rest.pixels.windows(2).all(|w| w[0] < w[1]),
+        "original order kept"
+    );
+    assert_eq!(
+        data.split_validation(0.1, 3).unwrap().1,
+        validation,
+        "same seed, same split"
+    );
+    assert_ne!(
+        data.split_validation(0.1, 4).unwrap().1,
+        validation,
+        "another seed, another split"
+    );
+    assert_eq!(data.split_validation(0.0, 3).unwrap().1.len(), 0);
+    assert_eq!(
+        data.split_validation(0.001, 3).unwrap().1.len(),
+        1,
+        "at least one image"
+    );
+    for bad in [-0.1, 1.0, f64::NAN] {
+        assert!(matches!(
+            data.split_validation(bad, 3),
+            Err(Error::InvalidConfig { .. })
+        ));
+    }
 }

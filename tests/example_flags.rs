@@ -61,6 +61,16 @@ const CATALOGUE: &[(&str, &[&str], &str)] = &[
     ("simclr", &["--stages", "9"], "--stages"),
     ("simclr", &["--synthetic-images", "1"], "--synthetic-images"),
     ("simclr", &["--backend", "tpu"], "--backend"),
+    (
+        "simclr",
+        &["--validation-fraction", "2"],
+        "--validation-fraction",
+    ),
+    (
+        "simclr",
+        &["--validation-fraction", "0.7"],
+        "--validation-fraction",
+    ),
     ("simclr", &["--data", "mnist:/x"], "--data"),
     ("simclr", &["--no-such-flag"], "--no-such-flag"),
     // Found after the data is read: the batch cannot fill from 16 images.
@@ -177,11 +187,12 @@ fn an_image_size_other_than_the_datasets_own_is_refused() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The settings of a small, quick SimCLR run writing to `out`.
+/// The settings of a small, quick SimCLR run writing to `out`: 72 images, of which 7 are
+/// the validation split, leave 65 to train on, 4 steps of 16 per epoch.
 pub(super) fn tiny_simclr(out: &Path, epochs: &str) -> Vec<String> {
     [
         "--synthetic-images",
-        "64",
+        "72",
         "--batch-size",
         "16",
         "--width",

@@ -1,5 +1,8 @@
 //! A labelled set of same-sized images held in memory.
 
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
 use crate::{Error, Result};
 
 /// Images of one size, channels-first, values in `[0, 1]`, with class labels.
@@ -119,6 +122,45 @@ impl ImageDataset {
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
             ..self.clone_empty()
         }
+    }
+
+    /// Carves a validation split out of this set: `round(fraction · len)` images (at least
+    /// one when `fraction > 0`) drawn at random with `seed`, returned as `(rest, validation)`,
+    /// each in the original order. Model and epoch choices are made on the validation
+    /// split, never on a test split.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] (`validation_fraction`) for a fraction outside `[0, 1)` or
+    /// one that would leave no image on either side.
+    ///
+    /// # Example
+    /// ```
+    /// use infonce::data::ImageDataset;
+    ///
+    /// let data = ImageDataset::new(1, 1, 1, vec![0.0; 10], vec![0; 10], 1).unwrap();
+    /// let (rest, validation) = data.split_validation(0.2, 7).unwrap();
+    /// assert_eq!((rest.len(), validation.len()), (8, 2));
+    /// assert!(data.split_validation(1.0, 7).is_err());
+    /// ```
+    pub fn split_validation(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
+        let n = self.len();
+        let wanted = (fraction * n as f64).round() as usize;
+        let count = if fraction > 0.0 { wanted.max(1) } else { 0 };
+        if !(0.0..1.0).contains(&fraction) || (count > 0 && count >= n) {
+            return Err(Error::config(
+                "validation_fraction",
+                format!(
+                    "must lie in [0, 1) and leave images on both sides; {fraction} of {n} images \
+                     does not"
+                ),
+            ));
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+        let (mut validation, mut rest) = (order[..count].to_vec(), order[count..].to_vec());
+        validation.sort_unstable();
+        rest.sort_unstable();
+        Ok((self.select(&rest), self.select(&validation)))
     }
 
     fn clone_empty(&self) -> Self {

@@ -2,7 +2,10 @@
 //! command-line fronts over these.
 
 mod simclr;
+mod simclr_eval;
+mod simclr_report;
+mod simclr_train;
 
-pub use simclr::{
-    independent_copy, simclr_model, train_simclr, Scores, SimclrConfig, SimclrModel, SimclrReport,
-};
+pub use simclr::{independent_copy, simclr_model, SimclrConfig, SimclrModel};
+pub use simclr_report::{ModelSelection, Scores, SimclrReport, VALIDATION_METRIC};
+pub use simclr_train::train_simclr;
