@@ -134,8 +134,10 @@ impl CpcConfig {
     }
 
     fn trainer_config(&self) -> Result<TrainerConfig> {
-        let settings =
-            serde_json::to_value(self).map_err(|e| Error::config("CpcConfig", e.to_string()))?;
+        let settings = serde_json::to_value(self).map_err(|source| Error::Json {
+            context: "CPC config".into(),
+            source,
+        })?;
         Ok(TrainerConfig {
             epochs: self.epochs,
             learning_rate: self.learning_rate,
