@@ -1,9 +1,12 @@
-//! SimCLR on image pairs (Chen et al. 2020): two augmented views of every image, a shared
-//! ResNet encoder with a projection head, the NT-Xent loss; then the learned features are
-//! compared with the same network at random initialisation and with raw pixels, by
-//! weighted kNN and by a linear probe.
+//! Contrastive methods on image pairs: two augmented views of every image, a ResNet encoder
+//! with a projection head, a cosine critic. SimCLR (Chen et al. 2020, NT-Xent) by default;
+//! `--method` picks MoCo v2 (momentum key encoder and a queue), SupCon (labels), or the
+//! decoupled, debiased and hard-negative objectives. Then the learned features are compared
+//! with the same network at random initialisation and with raw pixels, by weighted kNN and
+//! by a linear probe.
 //!
 //!     cargo run --release --example simclr                       # embedded synthetic shapes
+//!     cargo run --release --example simclr -- --method moco --queue-size 2048
 //!     cargo run --release --example simclr -- --data idx:~/mnist --epochs 5
 //!     cargo run --release --example simclr -- --resume          # after a crash or Ctrl-C
 //!
@@ -16,14 +19,35 @@ use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
 use infonce::backend::BackendKind;
 use infonce::data::DataSpec;
-use infonce::recipes::{train_simclr, SimclrConfig, SimclrReport};
+use infonce::recipes::{train_simclr, Method, MocoSettings, SimclrConfig, SimclrReport};
 
 mod common;
 
-/// Self-supervised SimCLR training and evaluation.
+/// Contrastive training (SimCLR, MoCo v2, SupCon, ...) and evaluation on images.
 #[derive(Parser, Debug)]
 #[command(version, about, allow_negative_numbers = true)]
 struct Args {
+    /// Method: simclr (NT-Xent, 2N − 2 negatives), moco (momentum key encoder + queue of
+    /// keys), supcon (same-label views are positives; uses labels), decoupled (positive
+    /// left out of the denominator), debiased (class prior --tau-plus), hard-negative
+    /// (--beta, --tau-plus).
+    #[arg(long, default_value = "simclr", value_parser = method_name)]
+    method: Method,
+    /// moco: the key encoder's momentum, in [0, 1] (default 0.99).
+    #[arg(long, value_parser = common::probability64)]
+    momentum: Option<f64>,
+    /// moco: raise the momentum to 1 along a half cosine over the run (BYOL's schedule).
+    #[arg(long)]
+    cosine_momentum: bool,
+    /// moco: keys in the queue (≥ 1, default 1024).
+    #[arg(long, value_parser = common::at_least::<1>)]
+    queue_size: Option<usize>,
+    /// debiased, hard-negative: class prior τ⁺ in [0, 1) (default 0.1).
+    #[arg(long, value_parser = common::probability64)]
+    tau_plus: Option<f64>,
+    /// hard-negative: concentration β ≥ 0 (default 1).
+    #[arg(long, value_parser = common::non_negative)]
+    beta: Option<f64>,
     /// Backend: ndarray, wgpu (feature `wgpu`) or flex (feature `flex`).
     #[arg(long, default_value = "ndarray")]
     backend: BackendKind,
@@ -39,7 +63,7 @@ struct Args {
     /// Output directory.
     #[arg(long, default_value = "out/simclr")]
     out: PathBuf,
-    /// NT-Xent temperature (finite, > 0).
+    /// Temperature of the cosine critic (finite, > 0).
     #[arg(long, default_value_t = 0.2, value_parser = common::positive)]
     temperature: f64,
     /// Adam learning rate (finite, > 0).
@@ -100,7 +124,8 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
         data.train = data.train.take(args.max_train);
     }
     println!(
-        "SimCLR on {} ({} train / {} test images of {}×{}×{}, {} classes), {} epochs, batch {}, {}",
+        "{} on {} ({} train / {} test images of {}×{}×{}, {} classes), {} epochs, batch {}, {}",
+        args.method.name(),
         args.data,
         data.train.len(),
         data.test.len(),
@@ -113,6 +138,7 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
         args.backend
     );
     let config = SimclrConfig {
+        method: method(args)?,
         epochs: args.epochs,
         batch_size: args.batch_size,
         learning_rate: args.lr,
@@ -133,6 +159,56 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
     let report = train_simclr::<B>(&config, data, &device)?;
     print_report(&report, &args.out);
     Ok(())
+}
+
+fn method_name(s: &str) -> Result<Method, String> {
+    s.parse::<Method>().map_err(|_| {
+        format!(
+            "must be one of {}",
+            infonce::recipes::METHOD_NAMES.join(", ")
+        )
+    })
+}
+
+/// The method with its options; an option given to a method that does not take it is a
+/// usage error naming the option.
+fn method(args: &Args) -> infonce::Result<Method> {
+    let method = match args.method {
+        Method::Moco(defaults) => Method::Moco(MocoSettings {
+            momentum: args.momentum.unwrap_or(defaults.momentum),
+            cosine_momentum: args.cosine_momentum,
+            queue_size: args.queue_size.unwrap_or(defaults.queue_size),
+        }),
+        Method::Debiased { tau_plus } => Method::Debiased {
+            tau_plus: args.tau_plus.unwrap_or(tau_plus),
+        },
+        Method::HardNegative { beta, tau_plus } => Method::HardNegative {
+            beta: args.beta.unwrap_or(beta),
+            tau_plus: args.tau_plus.unwrap_or(tau_plus),
+        },
+        other => other,
+    };
+    let name = method.name();
+    let takes = |methods: &[&str]| methods.contains(&name);
+    let given = [
+        ("momentum", args.momentum.is_some(), takes(&["moco"])),
+        ("cosine_momentum", args.cosine_momentum, takes(&["moco"])),
+        ("queue_size", args.queue_size.is_some(), takes(&["moco"])),
+        (
+            "tau_plus",
+            args.tau_plus.is_some(),
+            takes(&["debiased", "hard-negative"]),
+        ),
+        ("beta", args.beta.is_some(), takes(&["hard-negative"])),
+    ];
+    if let Some((flag, _, _)) = given.iter().find(|(_, set, ok)| *set && !ok) {
+        return Err(infonce::Error::config(
+            *flag,
+            format!("is not an option of --method {name}"),
+        ));
+    }
+    method.validate()?;
+    Ok(method)
 }
 
 fn print_report(r: &SimclrReport, out: &std::path::Path) {

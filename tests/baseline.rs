@@ -3,23 +3,19 @@
 
 use burn::module::AutodiffModule;
 use burn::tensor::{Distribution, Tensor};
-use infonce::model::PairBatch;
-use infonce::recipes::{independent_copy, simclr_model, SimclrConfig, SimclrModel};
+use infonce::encoder::ResNetEncoder;
+use infonce::model::{independent_copy, PairBatch};
+use infonce::recipes::{image_backbone, simclr_model, SimclrConfig};
 use infonce::sampler::TwoViewSampler;
 use infonce::trainer::{materialize_parameters, Trainer, TrainerConfig};
 
 type B = infonce::backend::NdArrayAutodiff;
 
 /// Backbone features of `images` in evaluation mode (running statistics).
-fn features(model: &SimclrModel<B>, images: &Tensor<B, 4>) -> Vec<f32> {
-    let eval = model.valid();
+fn features(backbone: &ResNetEncoder<B>, images: &Tensor<B, 4>) -> Vec<f32> {
+    let eval = backbone.valid();
     let x = images.clone().inner();
-    eval.encoder
-        .backbone
-        .forward(x)
-        .into_data()
-        .to_vec()
-        .unwrap()
+    eval.forward(x).into_data().to_vec().unwrap()
 }
 
 /// The SimCLR network of the tests' small runs (`--width 4 --stages 1`).
@@ -37,8 +33,9 @@ fn the_baseline_copy_keeps_its_batch_norm_statistics_while_the_original_trains()
     let config = small_simclr_config();
     let model = simclr_model::<B>(&config, 3, &device).unwrap();
     materialize_parameters::<B, _>(&model);
-    let copy = independent_copy(&model, &config, 3, &device).unwrap();
-    let clone = model.clone();
+    let fresh = image_backbone::<B>(&config, 3, &device).unwrap();
+    let copy = independent_copy(&model.encoder.backbone, fresh).unwrap();
+    let clone = model.encoder.backbone.clone();
     let probe = Tensor::<B, 4>::random([6, 3, 8, 8], Distribution::Default, &device);
     let (copy_before, clone_before) = (features(&copy, &probe), features(&clone, &probe));
     assert_eq!(

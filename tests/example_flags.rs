@@ -73,6 +73,45 @@ const CATALOGUE: &[(&str, &[&str], &str)] = &[
     ),
     ("simclr", &["--data", "mnist:/x"], "--data"),
     ("simclr", &["--no-such-flag"], "--no-such-flag"),
+    ("simclr", &["--method", "byol"], "--method"),
+    (
+        "simclr",
+        &["--method", "moco", "--momentum", "1.5"],
+        "--momentum",
+    ),
+    (
+        "simclr",
+        &["--method", "moco", "--queue-size", "0"],
+        "--queue-size",
+    ),
+    (
+        "simclr",
+        &["--method", "hard-negative", "--beta", "-1"],
+        "--beta",
+    ),
+    (
+        "simclr",
+        &["--method", "debiased", "--tau-plus", "2"],
+        "--tau-plus",
+    ),
+    // Found after parsing: τ⁺ must stay below 1; options of another method.
+    (
+        "simclr",
+        &["--method", "debiased", "--tau-plus", "1"],
+        "--tau-plus",
+    ),
+    ("simclr", &["--momentum", "0.9"], "--momentum"),
+    ("simclr", &["--method", "supcon", "--beta", "1"], "--beta"),
+    (
+        "simclr",
+        &["--method", "debiased", "--cosine-momentum"],
+        "--cosine-momentum",
+    ),
+    (
+        "simclr",
+        &["--method", "moco", "--tau-plus", "0.1"],
+        "--tau-plus",
+    ),
     // Found after the data is read: the batch cannot fill from 16 images.
     (
         "simclr",
@@ -208,6 +247,57 @@ pub(super) fn tiny_simclr(out: &Path, epochs: &str) -> Vec<String> {
     ]
     .map(String::from)
     .to_vec()
+}
+
+/// Every method trains through the example (with its own options) and names itself in
+/// `report.json`; a resume with another method is refused by name.
+#[test]
+fn every_method_runs_and_is_recorded_in_the_report() {
+    let out = temp_dir("flags-methods");
+    for (method, options) in [
+        ("simclr", &[][..]),
+        (
+            "moco",
+            &[
+                "--momentum",
+                "0.9",
+                "--cosine-momentum",
+                "--queue-size",
+                "24",
+            ][..],
+        ),
+        ("supcon", &[][..]),
+        ("decoupled", &[][..]),
+        ("debiased", &["--tau-plus", "0.2"][..]),
+        (
+            "hard-negative",
+            &["--beta", "0.5", "--tau-plus", "0.05"][..],
+        ),
+    ] {
+        let dir = out.join(method);
+        let mut args = tiny_simclr(&dir, "1");
+        args.extend(
+            ["--method", method]
+                .iter()
+                .chain(options)
+                .map(|s| s.to_string()),
+        );
+        let (code, stderr) = run("simclr", &args);
+        assert_eq!(code, Some(0), "{method}: {stderr}");
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap())
+                .unwrap();
+        assert_eq!(report["method"], method);
+        assert!(
+            report["final_loss"].as_f64().unwrap().is_finite(),
+            "{method}"
+        );
+    }
+    let mut other = tiny_simclr(&out.join("moco"), "2");
+    other.extend(["--resume", "--method", "simclr"].map(String::from));
+    let msg = refused("simclr", &other, "method");
+    assert!(msg.contains("run_settings.method"), "{msg}");
+    std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]

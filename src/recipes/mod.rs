@@ -1,11 +1,16 @@
 //! End-to-end recipes: a method trained and evaluated in one call. The examples are thin
 //! command-line fronts over these.
 
+mod method;
 mod simclr;
 mod simclr_eval;
 mod simclr_report;
 mod simclr_train;
 
-pub use simclr::{independent_copy, simclr_model, SimclrConfig, SimclrModel};
+pub use method::{Method, MocoSettings, METHOD_NAMES};
+pub use simclr::{
+    image_backbone, moco_model, simclr_model, ImageEncoder, ImageMethodModel, MocoModel,
+    SimclrConfig, SimclrModel,
+};
 pub use simclr_report::{ModelSelection, Scores, SimclrReport, VALIDATION_METRIC};
 pub use simclr_train::train_simclr;

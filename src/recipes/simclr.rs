@@ -1,32 +1,65 @@
-//! SimCLR (Chen et al. 2020): its settings and its model, a shared ResNet encoder with a
-//! projection head and a cosine critic (NT-Xent over two augmented views).
+//! The image recipe's settings and models: SimCLR (Chen et al. 2020), a shared ResNet
+//! encoder with a projection head and a cosine critic (NT-Xent over two augmented views),
+//! and MoCo v2 (He et al. 2020; Chen et al. 2020), the same encoder as an online/momentum
+//! pair.
 
 use std::path::PathBuf;
 
-use burn::module::Module;
-use burn::tensor::backend::Backend;
+use burn::module::AutodiffModule;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::Tensor;
+
+use super::method::{Method, MocoSettings};
 
 use crate::critic::{CosineCritic, CosineCriticConfig};
 use crate::data::augment::AugmentConfig;
 use crate::encoder::{EncoderWithHead, ProjectionHeadConfig, ResNetEncoder, ResNetEncoderConfig};
-use crate::model::SharedEncoderModel;
-use crate::{Error, Result};
+use crate::model::{MomentumEncoderModel, MomentumSchedule, PairBatch, SharedEncoderModel};
+use crate::{ContrastiveModel, Error, Result};
 
 /// The SimCLR model: ResNet backbone + projection head, shared by both views, cosine critic.
-pub type SimclrModel<B> =
-    SharedEncoderModel<B, EncoderWithHead<B, ResNetEncoder<B>>, CosineCritic<B>>;
+pub type SimclrModel<B> = SharedEncoderModel<B, ImageEncoder<B>, CosineCritic<B>>;
+
+/// The MoCo v2 model: the same encoder as online (queries) and momentum (keys) copies.
+pub type MocoModel<B> = MomentumEncoderModel<B, ImageEncoder<B>, CosineCritic<B>>;
+
+/// The recipe's encoder: ResNet backbone + projection head.
+pub type ImageEncoder<B> = EncoderWithHead<B, ResNetEncoder<B>>;
+
+/// A model the image recipe can train and evaluate: it reads two-view image batches and
+/// has a ResNet backbone whose features are judged.
+pub trait ImageMethodModel<B: AutodiffBackend>:
+    ContrastiveModel<B, Batch = PairBatch<Tensor<B, 4>, Tensor<B, 4>>> + AutodiffModule<B>
+{
+    /// The backbone that is evaluated (MoCo: the online one, as in the paper).
+    fn backbone(&self) -> &ResNetEncoder<B>;
+}
+
+impl<B: AutodiffBackend> ImageMethodModel<B> for SimclrModel<B> {
+    fn backbone(&self) -> &ResNetEncoder<B> {
+        &self.encoder.backbone
+    }
+}
+
+impl<B: AutodiffBackend> ImageMethodModel<B> for MocoModel<B> {
+    fn backbone(&self) -> &ResNetEncoder<B> {
+        &self.online.backbone
+    }
+}
 
 /// Everything a SimCLR run needs besides the data.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SimclrConfig {
+    /// The method: SimCLR, MoCo v2, SupCon, or an objective of the debiasing family.
+    pub method: Method,
     /// Training epochs.
     pub epochs: usize,
     /// Pairs per batch (2 × batch_size views).
     pub batch_size: usize,
     /// Adam's peak learning rate (warm-up over the first epoch, cosine decay after).
     pub learning_rate: f64,
-    /// NT-Xent temperature.
+    /// Temperature of the cosine critic.
     pub temperature: f64,
     /// Backbone width of the first stage.
     pub width: usize,
@@ -62,6 +95,7 @@ pub struct SimclrConfig {
 impl Default for SimclrConfig {
     fn default() -> Self {
         Self {
+            method: Method::Simclr,
             epochs: 40,
             batch_size: 64,
             learning_rate: 2e-3,
@@ -129,6 +163,7 @@ impl SimclrConfig {
         if !(self.temperature.is_finite() && self.temperature > 0.0) {
             return Err(Error::InvalidTemperature(self.temperature));
         }
+        self.method.validate()?;
         self.augment.validate()
     }
 
@@ -167,43 +202,78 @@ impl SimclrConfig {
     }
 }
 
+/// A fresh ResNet backbone for images of `channels`: the recipe's network before training.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] for a width or stage count the ResNet refuses.
+pub fn image_backbone<B: Backend>(
+    config: &SimclrConfig,
+    channels: usize,
+    device: &B::Device,
+) -> Result<ResNetEncoder<B>> {
+    ResNetEncoderConfig::new()
+        .with_in_channels(channels)
+        .with_width(config.width)
+        .with_stages(config.stages)
+        .init(device)
+}
+
+/// A fresh backbone + projection head.
+fn image_encoder<B: Backend>(
+    config: &SimclrConfig,
+    channels: usize,
+    device: &B::Device,
+) -> Result<ImageEncoder<B>> {
+    let backbone = image_backbone(config, channels, device)?;
+    let head = ProjectionHeadConfig::new(backbone.features())
+        .with_d_hidden(backbone.features())
+        .with_d_output(config.projection_dim)
+        .init(device)?;
+    Ok(EncoderWithHead::new(backbone, head))
+}
+
+fn cosine_critic<B: Backend>(config: &SimclrConfig, device: &B::Device) -> Result<CosineCritic<B>> {
+    CosineCriticConfig::new()
+        .with_temperature(config.temperature)
+        .init(device)
+}
+
 /// Builds a fresh SimCLR model for images of `channels`.
+///
+/// # Errors
+/// Those of the ResNet, head and critic configs.
 pub fn simclr_model<B: Backend>(
     config: &SimclrConfig,
     channels: usize,
     device: &B::Device,
 ) -> Result<SimclrModel<B>> {
-    let backbone = ResNetEncoderConfig::new()
-        .with_in_channels(channels)
-        .with_width(config.width)
-        .with_stages(config.stages)
-        .init(device)?;
-    let head = ProjectionHeadConfig::new(backbone.features())
-        .with_d_hidden(backbone.features())
-        .with_d_output(config.projection_dim)
-        .init(device)?;
-    let critic = CosineCriticConfig::new()
-        .with_temperature(config.temperature)
-        .init(device)?;
     Ok(SharedEncoderModel::new(
-        EncoderWithHead::new(backbone, head),
-        critic,
+        image_encoder(config, channels, device)?,
+        cosine_critic(config, device)?,
     ))
 }
 
-/// A copy of `model` that shares nothing with it: a fresh network loaded with `model`'s
-/// record. `Clone` is not enough for the random-initialisation baseline: Burn 0.21's
-/// batch-norm running statistics (`RunningState`) clone as a shared `Arc<Mutex<..>>`, so a
-/// clone's statistics would follow the network that trains.
+/// Builds a fresh MoCo v2 model for images of `channels`, its momentum following
+/// `settings` over `total_steps`.
 ///
 /// # Errors
-/// Those of [`simclr_model`].
-pub fn independent_copy<B: Backend>(
-    model: &SimclrModel<B>,
+/// Those of the ResNet, head and critic configs; a momentum outside `[0, 1]`.
+pub fn moco_model<B: Backend>(
     config: &SimclrConfig,
+    settings: &MocoSettings,
     channels: usize,
+    total_steps: u64,
     device: &B::Device,
-) -> Result<SimclrModel<B>> {
-    let fresh = simclr_model::<B>(config, channels, device)?;
-    Ok(fresh.load_record(model.clone().into_record()))
+) -> Result<MocoModel<B>> {
+    let schedule = if settings.cosine_momentum {
+        MomentumSchedule::cosine(settings.momentum, total_steps)
+    } else {
+        MomentumSchedule::constant(settings.momentum)
+    };
+    MomentumEncoderModel::new(
+        image_encoder(config, channels, device)?,
+        image_encoder(config, channels, device)?,
+        cosine_critic(config, device)?,
+        schedule,
+    )
 }

@@ -8,9 +8,10 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use rand::SeedableRng;
 
 use super::simclr_report::VALIDATION_METRIC;
-use super::{SimclrConfig, SimclrModel};
+use super::SimclrConfig;
 use crate::data::augment::{augment, AugmentConfig};
 use crate::data::ImageDataset;
+use crate::encoder::ResNetEncoder;
 use crate::eval::{
     alignment, image_features, knn_accuracy, linear_probe, uniformity, LinearProbeConfig,
 };
@@ -41,15 +42,17 @@ pub(super) struct Evaluator<'a, B: AutodiffBackend> {
 }
 
 impl<B: AutodiffBackend> Evaluator<'_, B> {
-    /// Backbone features of `data` through the evaluation-mode model.
-    pub fn features(&self, model: &SimclrModel<B>, data: &ImageDataset) -> Result<(Vec<f32>, usize)>
+    /// Features of `data` through the evaluation-mode backbone.
+    pub fn features(
+        &self,
+        backbone: &ResNetEncoder<B>,
+        data: &ImageDataset,
+    ) -> Result<(Vec<f32>, usize)>
     where
         B::InnerBackend: Backend,
     {
-        let eval = model.valid();
-        image_features::<B::InnerBackend>(data, 256, &self.device, |x| {
-            eval.encoder.backbone.forward(x)
-        })
+        let eval = backbone.valid();
+        image_features::<B::InnerBackend>(data, 256, &self.device, |x| eval.forward(x))
     }
 
     /// Weighted kNN (τ = 0.07, as InstDisc) of `queries` against the training features.
@@ -71,15 +74,15 @@ impl<B: AutodiffBackend> Evaluator<'_, B> {
     /// without a validation split.
     pub fn epoch_metrics(
         &self,
-        model: &SimclrModel<B>,
+        backbone: &ResNetEncoder<B>,
         record: &EpochRecord,
     ) -> Result<BTreeMap<String, f64>> {
         let mut metrics = BTreeMap::new();
         let epoch = record.epoch as usize;
         let due = epoch.is_multiple_of(self.config.knn_every) || epoch == self.config.epochs;
         if due && !self.validation.is_empty() {
-            let (train, dim) = self.features(model, &self.train)?;
-            let (val, _) = self.features(model, &self.validation)?;
+            let (train, dim) = self.features(backbone, &self.train)?;
+            let (val, _) = self.features(backbone, &self.validation)?;
             metrics.insert(
                 VALIDATION_METRIC.to_string(),
                 self.knn(&train, &val, &self.validation.labels, dim)?,
@@ -104,10 +107,10 @@ impl<B: AutodiffBackend> Evaluator<'_, B> {
         Ok((knn, probe))
     }
 
-    /// Test kNN and linear-probe top-1 of a model's backbone features.
-    pub fn model_scores(&self, model: &SimclrModel<B>) -> Result<(f64, f64)> {
-        let (train, dim) = self.features(model, &self.train)?;
-        let (test, _) = self.features(model, &self.test)?;
+    /// Test kNN and linear-probe top-1 of a backbone's features.
+    pub fn model_scores(&self, backbone: &ResNetEncoder<B>) -> Result<(f64, f64)> {
+        let (train, dim) = self.features(backbone, &self.train)?;
+        let (test, _) = self.features(backbone, &self.test)?;
         self.test_scores(&train, &test, dim)
     }
 
@@ -115,7 +118,7 @@ impl<B: AutodiffBackend> Evaluator<'_, B> {
     /// of (at most 512) test images.
     pub fn alignment_uniformity(
         &self,
-        model: &SimclrModel<B>,
+        backbone: &ResNetEncoder<B>,
         augment_config: &AugmentConfig,
     ) -> Result<(f64, f64)> {
         let few = subset(&self.test, 512);
@@ -139,9 +142,9 @@ impl<B: AutodiffBackend> Evaluator<'_, B> {
         let as_set = |px: Vec<f32>| {
             ImageDataset::new(few.channels, s, s, px, few.labels.clone(), few.num_classes)
         };
-        let (fa, dim) = self.features(model, &as_set(va)?)?;
-        let (fb, _) = self.features(model, &as_set(vb)?)?;
-        let (ff, _) = self.features(model, &few)?;
+        let (fa, dim) = self.features(backbone, &as_set(va)?)?;
+        let (fb, _) = self.features(backbone, &as_set(vb)?)?;
+        let (ff, _) = self.features(backbone, &few)?;
         Ok((alignment(&fa, &fb, dim, 2.0)?, uniformity(&ff, dim, 2.0)?))
     }
 }

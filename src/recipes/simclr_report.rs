@@ -19,6 +19,8 @@ pub struct Scores {
 /// What [`train_simclr`] measured (written as `report.json`).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SimclrReport {
+    /// The method trained (`simclr`, `moco`, `supcon`, ...).
+    pub method: String,
     /// Weighted cosine kNN top-1.
     pub knn_top1: Scores,
     /// Linear probe top-1.
@@ -37,7 +39,7 @@ pub struct SimclrReport {
     pub test_images: usize,
     /// Classes.
     pub num_classes: usize,
-    /// Final NT-Xent loss (mean over the last epoch).
+    /// Final training loss (mean over the last epoch).
     pub final_loss: f64,
     /// Which split chose the epoch of `best.ckpt`, and what it chose.
     pub model_selection: ModelSelection,

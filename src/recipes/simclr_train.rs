@@ -1,29 +1,33 @@
-//! The SimCLR recipe from data to report.
+//! The image recipe from data to report, for every [`Method`].
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
 
+use super::method::Method;
 use super::simclr_eval::{subset, Evaluator};
 use super::simclr_report::{ModelSelection, Scores, SimclrReport, VALIDATION_METRIC};
-use super::{independent_copy, simclr_model, SimclrConfig, SimclrModel};
+use super::{image_backbone, moco_model, simclr_model, ImageMethodModel, SimclrConfig};
 use crate::data::augment::AugmentConfig;
 use crate::data::{TrainTest, TwoViewImages};
+use crate::encoder::ResNetEncoder;
 use crate::io::write_json;
+use crate::model::independent_copy;
 use crate::report::plot_training_curves;
-use crate::sampler::TwoViewSampler;
+use crate::sampler::{MemoryQueueSampler, TwoViewSampler};
 use crate::trainer::{materialize_parameters, BestMetric, Checkpoint, Trainer, TrainerConfig};
-use crate::Result;
+use crate::{NegativeSampler, Result};
 
 /// Seed offset of the validation split's draw.
 const VALIDATION_SEED: u64 = 0x7A1D;
 
-/// Trains SimCLR on `data.train` less a validation split (`validation_fraction`), choosing
-/// `best.ckpt` by kNN on that split every `knn_every` epochs; then compares the learned
-/// features with the same encoder at its random initialisation (the parameters training
-/// started from) and with raw pixels, by kNN and a linear probe on `data.test`. With
-/// `out_dir` set, writes `report.json`, `history.json`, `curves.svg` and `checkpoints/`.
+/// Trains the configured method ([`SimclrConfig::method`]: SimCLR, MoCo v2, SupCon, ...) on
+/// `data.train` less a validation split (`validation_fraction`), choosing `best.ckpt` by
+/// kNN on that split every `knn_every` epochs; then compares the learned backbone features
+/// with the same backbone at its random initialisation (the parameters training started
+/// from) and with raw pixels, by kNN and a linear probe on `data.test`. With `out_dir` set,
+/// writes `report.json`, `history.json`, `curves.svg` and `checkpoints/`.
 ///
 /// # Errors
 /// Invalid settings, empty datasets, training errors, write failures.
@@ -34,60 +38,110 @@ pub fn train_simclr<B: AutodiffBackend>(
 ) -> Result<SimclrReport> {
     let start = Instant::now();
     config.validate()?;
-    data.train.require_non_empty("SimCLR training set")?;
-    data.test.require_non_empty("SimCLR test set")?;
-    let (train, validation) = data
-        .train
-        .split_validation(config.validation_fraction, config.seed ^ VALIDATION_SEED)?;
-    let mut augment_config = config.augment.clone();
-    augment_config.output_size = train.height.min(train.width);
-    let channels = train.channels;
-    let eval = Evaluator::<B> {
-        train: subset(&train, config.eval_train_limit),
-        test: subset(&data.test, config.eval_test_limit),
-        validation,
-        num_classes: train.num_classes.max(data.test.num_classes),
-        config,
-        device: device.clone(),
-    };
-    let train = Arc::new(train);
-    let source = TwoViewImages::new(
-        Arc::clone(&train),
-        augment_config.clone(),
-        config.batch_size,
-    )?;
-    let steps_per_epoch = train.len() / config.batch_size;
+    let prepared = Prepared::new(config, data, device)?;
+    let channels = prepared.channels;
+    match config.method {
+        Method::Moco(settings) => {
+            let total = (prepared.steps_per_epoch * config.epochs) as u64;
+            let sampler = MemoryQueueSampler::new(settings.queue_size)?;
+            let model = || moco_model::<B>(config, &settings, channels, total, device);
+            run(config, prepared, model, sampler, start)
+        }
+        _ => {
+            let model = || simclr_model::<B>(config, channels, device);
+            run(config, prepared, model, TwoViewSampler, start)
+        }
+    }
+}
 
+/// The data side of a run: the training source, the evaluation sets.
+struct Prepared<'a, B: AutodiffBackend> {
+    eval: Evaluator<'a, B>,
+    source: TwoViewImages,
+    augment_config: AugmentConfig,
+    channels: usize,
+    steps_per_epoch: usize,
+    train_images: usize,
+}
+
+impl<'a, B: AutodiffBackend> Prepared<'a, B> {
+    fn new(config: &'a SimclrConfig, data: TrainTest, device: &B::Device) -> Result<Self> {
+        data.train.require_non_empty("training set")?;
+        data.test.require_non_empty("test set")?;
+        let (train, validation) = data
+            .train
+            .split_validation(config.validation_fraction, config.seed ^ VALIDATION_SEED)?;
+        let mut augment_config = config.augment.clone();
+        augment_config.output_size = train.height.min(train.width);
+        let eval = Evaluator::<B> {
+            train: subset(&train, config.eval_train_limit),
+            test: subset(&data.test, config.eval_test_limit),
+            validation,
+            num_classes: train.num_classes.max(data.test.num_classes),
+            config,
+            device: device.clone(),
+        };
+        let (train_images, channels) = (train.len(), train.channels);
+        let source =
+            TwoViewImages::new(Arc::new(train), augment_config.clone(), config.batch_size)?;
+        Ok(Self {
+            eval,
+            source,
+            augment_config,
+            channels,
+            steps_per_epoch: train_images / config.batch_size,
+            train_images,
+        })
+    }
+}
+
+/// Builds the model (seeded), trains it with `sampler` and the method's objective, and
+/// evaluates it against its own initial backbone.
+fn run<B, M, S>(
+    config: &SimclrConfig,
+    p: Prepared<'_, B>,
+    build: impl FnOnce() -> Result<M>,
+    sampler: S,
+    start: Instant,
+) -> Result<SimclrReport>
+where
+    B: AutodiffBackend,
+    M: ImageMethodModel<B>,
+    S: NegativeSampler<B> + Clone,
+{
+    let device = &p.eval.device;
     // Seed the backend so the initial parameters, too, follow from `seed`.
     B::seed(device, config.seed);
-    let model = simclr_model::<B>(config, channels, device)?;
-    // The random-initialisation baseline is this very network before training. Burn
-    // draws parameters lazily and a clone of an undrawn one draws anew, so draw first.
+    let model = build()?;
+    // The random-initialisation baseline is this very backbone before training, copied
+    // through a record (a clone would share its batch-norm statistics).
     materialize_parameters::<B, _>(&model);
-    let initial_model = independent_copy(&model, config, channels, device)?;
-    let mut trainer = start_or_resume(
-        config,
-        model,
-        steps_per_epoch,
-        !eval.validation.is_empty(),
-        device,
+    let fresh = image_backbone::<B>(config, p.channels, device)?;
+    let initial = independent_copy(model.backbone(), fresh)?;
+    let select = !p.eval.validation.is_empty();
+    let mut trainer = start_or_resume(config, model, sampler, p.steps_per_epoch, select, device)?;
+    let summary = trainer.fit_with_hook(&p.source, |model, record| {
+        p.eval.epoch_metrics(model.backbone(), record)
+    })?;
+    let measured = evaluate(
+        &p.eval,
+        trainer.model().backbone(),
+        &initial,
+        &p.augment_config,
     )?;
-    let summary =
-        trainer.fit_with_hook(&source, |model, record| eval.epoch_metrics(model, record))?;
-
-    let measured = evaluate(&eval, trainer.model(), &initial_model, &augment_config)?;
     let report = SimclrReport {
+        method: config.method.name().to_string(),
         knn_top1: measured.knn_top1,
         linear_probe_top1: measured.linear_probe_top1,
         alignment: measured.alignment,
         uniformity: measured.uniformity,
         epochs: config.epochs,
         seconds: start.elapsed().as_secs_f64(),
-        train_images: train.len(),
-        test_images: eval.test.len(),
-        num_classes: eval.num_classes,
+        train_images: p.train_images,
+        test_images: p.eval.test.len(),
+        num_classes: p.eval.num_classes,
         final_loss: summary.history.last().map_or(f64::NAN, |r| r.loss),
-        model_selection: ModelSelection::from_history(&summary.history, eval.validation.len()),
+        model_selection: ModelSelection::from_history(&summary.history, p.eval.validation.len()),
     };
     if let Some(dir) = &config.out_dir {
         write_json(&dir.join("report.json"), &report)?;
@@ -99,17 +153,24 @@ pub fn train_simclr<B: AutodiffBackend>(
 /// A trainer for `model`: resumed from the newest usable checkpoint when `config.resume`
 /// finds one, fresh otherwise. `best.ckpt` follows the validation kNN when there is a
 /// validation split.
-fn start_or_resume<B: AutodiffBackend>(
+fn start_or_resume<B, M, S>(
     config: &SimclrConfig,
-    model: SimclrModel<B>,
+    model: M,
+    sampler: S,
     steps_per_epoch: usize,
     select: bool,
     device: &B::Device,
-) -> Result<Trainer<B, SimclrModel<B>, TwoViewSampler>> {
+) -> Result<Trainer<B, M, S>>
+where
+    B: AutodiffBackend,
+    M: ImageMethodModel<B>,
+    S: NegativeSampler<B> + Clone,
+{
     let trainer_config = TrainerConfig::new()
         .with_epochs(config.epochs)
         .with_learning_rate(config.learning_rate)
         .with_warmup_steps(steps_per_epoch as u64)
+        .with_objective(config.method.objective(config.temperature))
         .with_seed(config.seed)
         .with_progress(config.progress)
         .with_checkpoint_every(config.out_dir.as_ref().map(|_| steps_per_epoch as u64))
@@ -122,16 +183,10 @@ fn start_or_resume<B: AutodiffBackend>(
         .as_deref()
         .filter(|dir| config.resume && Checkpoint::latest_in(dir).is_some());
     let Some(dir) = previous else {
-        return Trainer::new(trainer_config, model, TwoViewSampler, device.clone());
+        return Trainer::new(trainer_config, model, sampler, device.clone());
     };
-    let (trainer, skipped) = Trainer::resume_latest(
-        trainer_config,
-        model,
-        TwoViewSampler,
-        device.clone(),
-        dir,
-        true,
-    )?;
+    let (trainer, skipped) =
+        Trainer::resume_latest(trainer_config, model, sampler, device.clone(), dir, true)?;
     for e in skipped {
         eprintln!("skipped a checkpoint that cannot be used: {e}");
     }
@@ -146,11 +201,11 @@ struct Measured {
     uniformity: f64,
 }
 
-/// The learned encoder against its random initialisation and raw pixels, on the test split.
+/// The learned backbone against its random initialisation and raw pixels, on the test split.
 fn evaluate<B: AutodiffBackend>(
     eval: &Evaluator<'_, B>,
-    learned: &SimclrModel<B>,
-    initial: &SimclrModel<B>,
+    learned: &ResNetEncoder<B>,
+    initial: &ResNetEncoder<B>,
     augment_config: &AugmentConfig,
 ) -> Result<Measured> {
     let learned_scores = eval.model_scores(learned)?;

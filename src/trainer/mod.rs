@@ -17,7 +17,7 @@ mod fit;
 mod guard_probe;
 mod history;
 mod optimizer;
-mod param_walk;
+pub(crate) mod param_walk;
 mod pending;
 mod progress;
 mod resume_check;
