@@ -44,6 +44,7 @@
 //! the GPU (feature `wgpu`), `Autodiff<Flex>` (feature `flex`).
 
 pub mod backend;
+pub mod clip;
 pub mod cpc;
 pub mod critic;
 pub mod data;

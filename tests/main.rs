@@ -12,6 +12,7 @@ mod augment;
 mod backends_agree;
 mod baseline;
 mod checkpoints;
+mod clip;
 mod convolution;
 mod cpc;
 mod crash;

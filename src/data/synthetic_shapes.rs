@@ -43,28 +43,57 @@ const PALETTE: [[f32; 3]; 8] = [
     [0.08, 0.08, 0.08],
 ];
 
-fn random_colour(rng: &mut ChaCha8Rng) -> [f32; 3] {
-    PALETTE[rng.random_range(0..PALETTE.len())]
+/// Names of the palette's colours, in [`PALETTE`]'s order (for captions).
+pub(crate) const COLOUR_NAMES: [&str; 8] = [
+    "red", "green", "blue", "yellow", "magenta", "cyan", "white", "black",
+];
+
+/// What was drawn for one image: the shape's class, scale and centre (pixels), rotation,
+/// and the palette indices of foreground and background.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Drawn {
+    pub class: usize,
+    pub scale: f32,
+    pub centre: (f32, f32),
+    pub angle: f32,
+    pub foreground: usize,
+    pub background: usize,
 }
 
-fn render(class: usize, size: usize, rng: &mut ChaCha8Rng) -> Vec<f32> {
+/// Draws an image's attributes (the draws come first in `rng`, then the pixel noise).
+pub(crate) fn draw(class: usize, size: usize, rng: &mut ChaCha8Rng) -> Drawn {
     let s = size as f32;
     let scale = rng.random_range(0.22..0.42) * s;
     let cx = rng.random_range(scale * 0.7..s - scale * 0.7);
     let cy = rng.random_range(scale * 0.7..s - scale * 0.7);
     let angle: f32 = rng.random_range(-0.3..0.3);
-    let (sin, cos) = angle.sin_cos();
-    let fg = random_colour(rng);
-    let mut bg = random_colour(rng);
-    while bg == fg {
-        bg = random_colour(rng);
+    let foreground = rng.random_range(0..PALETTE.len());
+    let mut background = rng.random_range(0..PALETTE.len());
+    while background == foreground {
+        background = rng.random_range(0..PALETTE.len());
     }
+    Drawn {
+        class,
+        scale,
+        centre: (cx, cy),
+        angle,
+        foreground,
+        background,
+    }
+}
+
+/// The pixels (`3 × size × size`) of `drawn`, with noise from `rng`.
+pub(crate) fn render(drawn: &Drawn, size: usize, rng: &mut ChaCha8Rng) -> Vec<f32> {
+    let (sin, cos) = drawn.angle.sin_cos();
+    let (fg, bg) = (PALETTE[drawn.foreground], PALETTE[drawn.background]);
+    let (cx, cy) = drawn.centre;
     let mut out = vec![0.0; 3 * size * size];
     for y in 0..size {
         for x in 0..size {
-            let (dx, dy) = ((x as f32 + 0.5 - cx) / scale, (y as f32 + 0.5 - cy) / scale);
+            let dx = (x as f32 + 0.5 - cx) / drawn.scale;
+            let dy = (y as f32 + 0.5 - cy) / drawn.scale;
             let (u, v) = (cos * dx + sin * dy, -sin * dx + cos * dy);
-            let colour = if inside(class, u, v) { fg } else { bg };
+            let colour = if inside(drawn.class, u, v) { fg } else { bg };
             for c in 0..3 {
                 let noise: f32 = rng.random_range(-0.08..0.08);
                 out[(c * size + y) * size + x] = (colour[c] + noise).clamp(0.0, 1.0);
@@ -74,15 +103,19 @@ fn render(class: usize, size: usize, rng: &mut ChaCha8Rng) -> Vec<f32> {
     out
 }
 
+/// The rng of image `i` of a split (`offset` tells splits apart).
+pub(crate) fn image_rng(seed: u64, offset: u64, i: usize) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ (offset + i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
 fn generate(n: usize, size: usize, seed: u64, offset: u64) -> Result<ImageDataset> {
     let images: Vec<(usize, Vec<f32>)> = (0..n)
         .into_par_iter()
         .map(|i| {
-            let mut rng = ChaCha8Rng::seed_from_u64(
-                seed ^ (offset + i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            );
+            let mut rng = image_rng(seed, offset, i);
             let class = i % SHAPE_CLASSES.len();
-            (class, render(class, size, &mut rng))
+            let drawn = draw(class, size, &mut rng);
+            (class, render(&drawn, size, &mut rng))
         })
         .collect();
     let labels = images.iter().map(|(c, _)| *c).collect();

@@ -1,5 +1,6 @@
 //! Encoders: the networks that turn a batch of inputs into embeddings.
 
+mod caption;
 mod identity;
 mod mlp;
 mod projection_head;
@@ -9,6 +10,7 @@ mod shifted_conv;
 mod traits;
 mod with_head;
 
+pub use caption::{CaptionEncoder, CaptionEncoderConfig};
 pub use identity::IdentityEncoder;
 pub use mlp::{Mlp, MlpConfig};
 pub use projection_head::{ProjectionHead, ProjectionHeadConfig};
