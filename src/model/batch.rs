@@ -71,3 +71,27 @@ pub(crate) fn arrange_negatives<B: Backend>(
         }
     }
 }
+
+/// The [`Embeddings`] of a batch from its encoded sides: `encode_negatives` runs only when
+/// the batch has explicit negatives; the rows' ids are checked against the batch size and
+/// moved to the embeddings' device.
+pub(crate) fn assemble_embeddings<B: Backend, X>(
+    context: Tensor<B, 2>,
+    samples: Tensor<B, 2>,
+    negatives: Option<(X, NegativeLayout)>,
+    ids: crate::sampler::RowIds,
+    encode_negatives: impl FnOnce(X) -> Tensor<B, 2>,
+) -> Result<crate::sampler::Embeddings<B>> {
+    let n = context.dims()[0];
+    let negatives = negatives
+        .map(|(x, layout)| arrange_negatives(encode_negatives(x), layout, n))
+        .transpose()?;
+    ids.check(n)?;
+    let rows = ids.to_device(&context.device());
+    Ok(crate::sampler::Embeddings {
+        context,
+        samples,
+        negatives,
+        rows,
+    })
+}

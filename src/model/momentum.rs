@@ -3,7 +3,7 @@
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Tensor};
 
-use super::batch::arrange_negatives;
+use super::batch::assemble_embeddings;
 use super::ema::{ema_update, independent_copy};
 use super::{ContrastiveModel, PairBatch};
 use crate::sampler::Embeddings;
@@ -157,21 +157,13 @@ where
     type Batch = PairBatch<E::Input, E::Input>;
 
     fn embed(&self, batch: Self::Batch) -> Result<Embeddings<B>> {
-        let context = self.online.encode(batch.context);
-        let samples = self.momentum.encode(batch.positive).detach();
-        let n = context.dims()[0];
-        let negatives = batch
-            .negatives
-            .map(|(x, layout)| arrange_negatives(self.momentum.encode(x).detach(), layout, n))
-            .transpose()?;
-        batch.ids.check(n)?;
-        let rows = batch.ids.to_device(&context.device());
-        Ok(Embeddings {
-            context,
-            samples,
-            negatives,
-            rows,
-        })
+        assemble_embeddings(
+            self.online.encode(batch.context),
+            self.momentum.encode(batch.positive).detach(),
+            batch.negatives,
+            batch.ids,
+            |x| self.momentum.encode(x).detach(),
+        )
     }
 
     fn log_scores(&self, context: Tensor<B, 2>, candidates: Tensor<B, 2>) -> Result<Tensor<B, 2>> {

@@ -3,7 +3,7 @@
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Tensor};
 
-use super::batch::arrange_negatives;
+use super::batch::assemble_embeddings;
 use super::{ContrastiveModel, PairBatch};
 use crate::sampler::Embeddings;
 use crate::{Critic, Encoder, Result};
@@ -55,21 +55,13 @@ where
     type Batch = PairBatch<E::Input, E::Input>;
 
     fn embed(&self, batch: Self::Batch) -> Result<Embeddings<B>> {
-        let context = self.encoder.encode(batch.context);
-        let samples = self.encoder.encode(batch.positive);
-        let n = context.dims()[0];
-        let negatives = batch
-            .negatives
-            .map(|(x, layout)| arrange_negatives(self.encoder.encode(x), layout, n))
-            .transpose()?;
-        batch.ids.check(n)?;
-        let rows = batch.ids.to_device(&context.device());
-        Ok(Embeddings {
-            context,
-            samples,
-            negatives,
-            rows,
-        })
+        assemble_embeddings(
+            self.encoder.encode(batch.context),
+            self.encoder.encode(batch.positive),
+            batch.negatives,
+            batch.ids,
+            |x| self.encoder.encode(x),
+        )
     }
 
     fn log_scores(&self, context: Tensor<B, 2>, candidates: Tensor<B, 2>) -> Result<Tensor<B, 2>> {
