@@ -18,7 +18,7 @@ use clap::Parser;
 use infonce::backend::BackendKind;
 use infonce::critic::{CosineCriticConfig, SeparableCriticConfig};
 use infonce::data::CorrelatedGaussian;
-use infonce::encoder::{IdentityEncoder, ReferenceCnn};
+use infonce::encoder::{ConvPath, IdentityEncoder, ReferenceCnn};
 use infonce::model::{PairBatch, SharedEncoderModel};
 use infonce::sampler::{InBatchSampler, TwoViewSampler};
 use infonce::trainer::{BatchSource, StepContext, Trainer, TrainerConfig};
@@ -55,6 +55,10 @@ struct Args {
     /// Timed runs (≥ 1).
     #[arg(long, default_value_t = 10, value_parser = common::at_least::<1>)]
     repeats: usize,
+    /// The convolution path of `simclr_step_b256`: auto (the backend's fastest), shifted
+    /// (matrix products over shifted rows) or native (the backend's conv2d).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "shifted", "native"])]
+    conv_path: String,
 }
 
 /// Peak resident set size of this process, MiB (Linux; 0 elsewhere).
@@ -177,7 +181,13 @@ fn run_one<B: AutodiffBackend>(device: B::Device, name: &str, args: &Args) -> in
             let critic = CosineCriticConfig::new()
                 .with_temperature(0.5)
                 .init::<B>(&device)?;
-            let model = SharedEncoderModel::new(ReferenceCnn::<B>::new(3, &device), critic);
+            let cnn = ReferenceCnn::<B>::new(3, &device);
+            let cnn = match args.conv_path.as_str() {
+                "shifted" => cnn.with_conv_path(ConvPath::Shifted),
+                "native" => cnn.with_conv_path(ConvPath::Native),
+                _ => cnn,
+            };
+            let model = SharedEncoderModel::new(cnn, critic);
             let config = TrainerConfig::new()
                 .with_learning_rate(1e-3)
                 .with_progress(false);
@@ -207,6 +217,7 @@ fn run_one<B: AutodiffBackend>(device: B::Device, name: &str, args: &Args) -> in
         "peak_rss_mb": peak_rss_mb(),
         "backend": args.backend.to_string(),
         "repeats": args.repeats,
+        "conv_path": args.conv_path,
     });
     if flops.is_finite() {
         line["gflops"] = serde_json::json!(flops / (median * 1e6));
@@ -268,6 +279,8 @@ fn main() -> ExitCode {
                     &args.warmup.to_string(),
                     "--repeats",
                     &args.repeats.to_string(),
+                    "--conv-path",
+                    &args.conv_path,
                 ])
                 .status();
             if !matches!(status, Ok(s) if s.success()) {

@@ -1,10 +1,14 @@
-//! `ShiftedConv3x3` (the ResNet's 3×3 convolution, computed on flattened padded rows)
-//! against a direct f64 convolution: outputs, and input and weight gradients against
-//! central finite differences of the reference.
+//! `Conv3x3` (the ResNet's and the reference CNN's 3×3 convolution) along both of its
+//! paths, shifted rows and the backend's `conv2d`, against a direct f64 convolution:
+//! outputs, and input and weight gradients against central finite differences of the
+//! reference.
 
+use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
-use infonce::encoder::ShiftedConv3x3;
+use infonce::encoder::{Conv3x3, ConvPath, ReferenceCnn};
+use infonce::trainer::materialize_parameters;
+use infonce::Encoder;
 
 use super::common::{assert_close, finite_difference, random_vec, values};
 
@@ -46,13 +50,19 @@ fn reference(
     out
 }
 
-fn shifted_conv_matches_direct_convolution<B: AutodiffBackend>(device: &B::Device) {
+fn conv3x3_matches_direct_convolution<B: AutodiffBackend>(device: &B::Device) {
+    for path in [ConvPath::Shifted, ConvPath::Native] {
+        conv_matches_along::<B>(path, device);
+    }
+}
+
+fn conv_matches_along<B: AutodiffBackend>(path: ConvPath, device: &B::Device) {
     for (b, h, w, ci, co) in [(2, 5, 4, 3, 2), (1, 1, 1, 2, 3), (3, 3, 6, 1, 4)] {
-        let conv = ShiftedConv3x3::<B>::new(ci, co, device);
+        let conv = Conv3x3::<B>::new(ci, co, device).with_path(path);
         let weight = values(conv.weight.val());
         let x = random_vec(b * h * w * ci, 1.0, 17 + h as u64);
         let r = random_vec(b * h * w * co, 1.0, 29 + w as u64);
-        let what = format!("[{b},{h},{w},{ci}]→{co}");
+        let what = format!("{path:?} [{b},{h},{w},{ci}]→{co}");
 
         let input = Tensor::<B, 4>::from_data(
             TensorData::new(x.iter().map(|&v| v as f32).collect(), [b, h, w, ci]),
@@ -91,4 +101,57 @@ fn shifted_conv_matches_direct_convolution<B: AutodiffBackend>(device: &B::Devic
     }
 }
 
-backend_tests!(shifted_conv_matches_direct_convolution);
+/// The CPU backends take the shifted path, the others the backend's own convolution; a
+/// checkpoint does not record the path.
+fn conv3x3_takes_the_backends_fastest_path<B: AutodiffBackend>(device: &B::Device) {
+    let name = B::name(device);
+    let expected = if name.contains("ndarray") || name.contains("flex") {
+        ConvPath::Shifted
+    } else {
+        ConvPath::Native
+    };
+    let conv = Conv3x3::<B>::new(2, 3, device);
+    materialize_parameters::<B, _>(&conv);
+    assert_eq!(conv.path(), expected, "{name}");
+    assert_eq!(ConvPath::fastest_for::<B>(device), expected);
+    let other = Conv3x3::<B>::new(2, 3, device).with_path(ConvPath::Native);
+    let loaded = other.load_record(conv.clone().into_record());
+    assert_eq!(loaded.path(), ConvPath::Native);
+    assert_eq!(values(loaded.weight.val()), values(conv.weight.val()));
+}
+
+/// The benchmark CNN: both paths give the same embeddings and parameter gradients.
+fn reference_cnn_is_the_same_on_both_paths<B: AutodiffBackend>(device: &B::Device) {
+    let cnn = ReferenceCnn::<B>::new(3, device);
+    // Parameters are drawn lazily: draw them before cloning, or each clone draws its own.
+    materialize_parameters::<B, _>(&cnn);
+    let x = random_vec(2 * 3 * 9 * 10, 1.0, 5);
+    let input = || {
+        Tensor::<B, 4>::from_data(
+            TensorData::new(x.iter().map(|&v| v as f32).collect(), [2, 3, 9, 10]),
+            device,
+        )
+        .require_grad()
+    };
+    let (xa, xb) = (input(), input());
+    let shifted = cnn.clone().with_conv_path(ConvPath::Shifted);
+    let native = cnn.with_conv_path(ConvPath::Native);
+    let (a, b) = (shifted.encode(xa.clone()), native.encode(xb.clone()));
+    assert_eq!(a.dims(), [2, 64]);
+    assert_close(
+        &values(a.clone()),
+        &values(b.clone()),
+        1e-5,
+        1e-5,
+        "embeddings",
+    );
+    let ga = xa.grad(&a.powf_scalar(2.0).sum().backward()).unwrap();
+    let gb = xb.grad(&b.powf_scalar(2.0).sum().backward()).unwrap();
+    assert_close(&values(ga), &values(gb), 1e-4, 1e-4, "input gradient");
+}
+
+backend_tests!(
+    conv3x3_matches_direct_convolution,
+    conv3x3_takes_the_backends_fastest_path,
+    reference_cnn_is_the_same_on_both_paths,
+);

@@ -1,21 +1,21 @@
 //! Encoders: the networks that turn a batch of inputs into embeddings.
 
 mod caption;
+mod conv3x3;
 mod identity;
 mod mlp;
 mod projection_head;
 mod reference_cnn;
 mod resnet;
-mod shifted_conv;
 mod traits;
 mod with_head;
 
 pub use caption::{CaptionEncoder, CaptionEncoderConfig};
+pub use conv3x3::{Conv3x3, ConvPath};
 pub use identity::IdentityEncoder;
 pub use mlp::{Mlp, MlpConfig};
 pub use projection_head::{ProjectionHead, ProjectionHeadConfig};
 pub use reference_cnn::ReferenceCnn;
 pub use resnet::{BasicBlock, ResNetEncoder, ResNetEncoderConfig};
-pub use shifted_conv::ShiftedConv3x3;
 pub use traits::Encoder;
 pub use with_head::EncoderWithHead;

@@ -1,49 +1,82 @@
 //! The reference CNN of the benchmark workloads (`BENCHMARKS.md`).
 
-use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::PaddingConfig2d;
+use burn::module::{Module, Param};
+use burn::nn::Initializer;
 use burn::tensor::{activation::relu, backend::Backend, Tensor};
 
-use super::{Encoder, Mlp, MlpConfig};
+use super::{Conv3x3, ConvPath, Encoder, Mlp, MlpConfig};
 
 /// conv3×3(3→32) → ReLU → max-pool 2 → conv3×3(32→64) → ReLU → max-pool 2 →
 /// conv3×3(64→128) → ReLU → global average pool → Linear(128,128) → ReLU → Linear(128,64).
-/// No batch norm, so it benchmarks the same graph as the PyTorch reference.
+/// No batch norm, so it benchmarks the same graph as the PyTorch reference. The
+/// convolutions are [`Conv3x3`] (the backend's fastest path) plus a bias, computed
+/// channels-last; the input is channels-first `[batch, channels, height, width]`.
 #[derive(Module, Debug)]
 pub struct ReferenceCnn<B: Backend> {
-    convs: Vec<Conv2d<B>>,
-    pool: MaxPool2d,
+    convs: Vec<Conv3x3<B>>,
+    biases: Vec<Param<Tensor<B, 1>>>,
     head: Mlp<B>,
 }
 
 impl<B: Backend> ReferenceCnn<B> {
-    /// Builds the network for `in_channels` input channels.
+    /// Builds the network for `in_channels` input channels; weights and biases are
+    /// initialised as PyTorch's `Conv2d` does (uniform in ±1/√fan-in).
     pub fn new(in_channels: usize, device: &B::Device) -> Self {
-        let conv = |cin, cout| {
-            Conv2dConfig::new([cin, cout], [3, 3])
-                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-                .init(device)
+        let widths = [(in_channels, 32), (32, 64), (64, 128)];
+        let bias = |cin: usize, cout: usize| {
+            Initializer::KaimingUniform {
+                gain: 1.0 / 3f64.sqrt(),
+                fan_out_only: false,
+            }
+            .init_with([cout], Some(9 * cin), Some(cout), device)
         };
         Self {
-            convs: vec![conv(in_channels, 32), conv(32, 64), conv(64, 128)],
-            pool: MaxPool2dConfig::new([2, 2]).init(),
+            convs: widths
+                .iter()
+                .map(|&(cin, cout)| Conv3x3::new(cin, cout, device))
+                .collect(),
+            biases: widths.iter().map(|&(cin, cout)| bias(cin, cout)).collect(),
             head: MlpConfig::new(128, vec![128], 64)
                 .init(device)
                 .expect("fixed sizes"),
         }
     }
+
+    /// The same network with every convolution computed along `path`.
+    pub fn with_conv_path(mut self, path: ConvPath) -> Self {
+        self.convs = self.convs.into_iter().map(|c| c.with_path(path)).collect();
+        self
+    }
+
+    /// Convolution `i`, its bias and ReLU, channels-last.
+    fn conv_relu(&self, i: usize, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let bias = self.biases[i].val().unsqueeze::<4>();
+        relu(self.convs[i].forward(x) + bias)
+    }
+}
+
+/// 2×2 max-pooling, stride 2, of channels-last `x` (odd edges dropped, as `MaxPool2d`).
+fn max_pool2_nhwc<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [b, h, w, c] = x.dims();
+    let (h2, w2) = (h / 2, w / 2);
+    x.narrow(1, 0, 2 * h2)
+        .narrow(2, 0, 2 * w2)
+        .reshape([b, h2, 2, w2, 2 * c])
+        .max_dim(2)
+        .reshape([b, h2, w2, 2, c])
+        .max_dim(3)
+        .reshape([b, h2, w2, c])
 }
 
 impl<B: Backend> Encoder<B> for ReferenceCnn<B> {
     type Input = Tensor<B, 4>;
 
     fn encode(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        let h = self.pool.forward(relu(self.convs[0].forward(x)));
-        let h = self.pool.forward(relu(self.convs[1].forward(h)));
-        let h = relu(self.convs[2].forward(h));
-        let [b, c, _, _] = h.dims();
-        self.head.forward(h.mean_dim(3).mean_dim(2).reshape([b, c]))
+        let h = x.permute([0, 2, 3, 1]);
+        let h = max_pool2_nhwc(self.conv_relu(0, h));
+        let h = max_pool2_nhwc(self.conv_relu(1, h));
+        let h = self.conv_relu(2, h);
+        let [b, _, _, c] = h.dims();
+        self.head.forward(h.mean_dim(1).mean_dim(2).reshape([b, c]))
     }
 }

@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 use burn::tensor::{activation::relu, backend::Backend, Tensor};
 
-use super::{Encoder, ShiftedConv3x3};
+use super::{Conv3x3, Encoder};
 use crate::Error;
 
 /// Configuration of a [`ResNetEncoder`]: a 3×3 stem, then `stages` stages of
@@ -54,7 +54,7 @@ impl ResNetEncoderConfig {
             }
         }
         Ok(ResNetEncoder {
-            stem: ShiftedConv3x3::new(self.in_channels, self.width, device),
+            stem: Conv3x3::new(self.in_channels, self.width, device),
             stem_norm: BatchNormConfig::new(self.width).init(device),
             blocks,
             features: channels,
@@ -85,9 +85,9 @@ fn avg_pool2_nhwc<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
 /// width changes); a downsampling block first halves the resolution.
 #[derive(Module, Debug)]
 pub struct BasicBlock<B: Backend> {
-    conv1: ShiftedConv3x3<B>,
+    conv1: Conv3x3<B>,
     norm1: BatchNorm<B>,
-    conv2: ShiftedConv3x3<B>,
+    conv2: Conv3x3<B>,
     norm2: BatchNorm<B>,
     projection: Option<Linear<B>>,
     downsample: bool,
@@ -96,9 +96,9 @@ pub struct BasicBlock<B: Backend> {
 impl<B: Backend> BasicBlock<B> {
     fn new(cin: usize, cout: usize, downsample: bool, device: &B::Device) -> Self {
         Self {
-            conv1: ShiftedConv3x3::new(cin, cout, device),
+            conv1: Conv3x3::new(cin, cout, device),
             norm1: BatchNormConfig::new(cout).init(device),
-            conv2: ShiftedConv3x3::new(cout, cout, device),
+            conv2: Conv3x3::new(cout, cout, device),
             norm2: BatchNormConfig::new(cout).init(device),
             projection: (cin != cout)
                 .then(|| LinearConfig::new(cin, cout).with_bias(false).init(device)),
@@ -124,7 +124,7 @@ impl<B: Backend> BasicBlock<B> {
 
 /// A small ResNet for 16–64 pixel images; see [`ResNetEncoderConfig`].
 ///
-/// Works channels-last internally with [`ShiftedConv3x3`] convolutions. Batch norm uses
+/// Works channels-last internally with [`Conv3x3`] convolutions. Batch norm uses
 /// batch statistics under an autodiff backend (training) and running statistics otherwise;
 /// evaluate through `model.valid()`.
 ///
@@ -133,7 +133,7 @@ impl<B: Backend> BasicBlock<B> {
 /// - output: `[batch, features]`
 #[derive(Module, Debug)]
 pub struct ResNetEncoder<B: Backend> {
-    stem: ShiftedConv3x3<B>,
+    stem: Conv3x3<B>,
     stem_norm: BatchNorm<B>,
     blocks: Vec<BasicBlock<B>>,
     features: usize,

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Times the crate's benchmark workloads against PyTorch on this machine and prints the
+README's ratio table (time relative to PyTorch, lower is better).
+
+The crate (`examples/bench.rs`, once per backend) and `benches/pytorch_reference.py` run in
+alternation, `--rounds` times, at the same thread count (RAYON_NUM_THREADS for the crate,
+torch.set_num_threads for PyTorch), so that a slow spell of the machine hits both alike;
+each cell is the median over rounds of each run's median.
+
+    cargo build --release --example bench            # add --features flex for flex
+    python3 benches/compare.py --threads 2 --backends ndarray flex
+
+Needs `torch`. Prints the machine, the command and the table; `--json PATH` keeps the raw
+lines of every run.
+"""
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def json_lines(cmd, env):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def crate_run(exe, backend, workloads, args, env):
+    lines = []
+    for w in workloads:
+        cmd = [exe, "--workload", w, "--backend", backend, "--json", "--repeats", str(args.repeats)]
+        lines += json_lines(cmd, env)
+    return lines
+
+
+def torch_run(workloads, args, env):
+    lines = []
+    for w in workloads:
+        cmd = [sys.executable, os.path.join(HERE, "pytorch_reference.py"), "--workload", w,
+               "--threads", str(args.threads), "--repeats", str(args.repeats)]
+        lines += json_lines(cmd, env)
+    return lines
+
+
+def machine():
+    model = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{model}, {os.cpu_count()} logical cores, {platform.system()}"
+
+
+def table(medians, backends, workloads):
+    head = "| workload | " + " | ".join(backends) + " | PyTorch (ms) |"
+    lines = [head, "| --- |" + " --- |" * (len(backends) + 1)]
+    for w in workloads:
+        torch_ms = medians.get(("pytorch", w))
+        if not torch_ms:
+            continue
+        cells = []
+        for b in backends:
+            ms = medians.get((b, w))
+            cells.append(f"{ms / torch_ms:.2f}×" if ms else "–")
+        lines.append(f"| `{w}` | " + " | ".join(cells) + f" | {torch_ms:.3g} |")
+    return "\n".join(lines)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--backends", nargs="+", default=["ndarray"])
+    p.add_argument("--workloads", nargs="+", default=[
+        "sgemm_1024", "loss_n256", "loss_n1024", "loss_n4096", "ntxent_n1024", "mi_step_b128",
+        "simclr_step_b256"])
+    p.add_argument("--binary", help="the bench example (default: $CARGO_TARGET_DIR/release/examples/bench)")
+    p.add_argument("--json", help="write every run's lines here")
+    args = p.parse_args()
+    exe = args.binary or os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "examples", "bench")
+    if not os.path.exists(exe):
+        sys.exit(f"{exe} not found: run `cargo build --release --example bench` first")
+    env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
+    runs = {}
+    for r in range(args.rounds):
+        print(f"# round {r + 1}/{args.rounds}", file=sys.stderr, flush=True)
+        for b in args.backends:
+            for line in crate_run(exe, b, args.workloads, args, env):
+                runs.setdefault((b, line["workload"]), []).append(line)
+        for line in torch_run(args.workloads, args, env):
+            runs.setdefault(("pytorch", line["workload"]), []).append(line)
+    medians = {k: statistics.median(l["median_ms"] for l in v) for k, v in runs.items()}
+    print(f"# {machine()}; {args.threads} threads each; median of {args.rounds} alternated rounds")
+    print("# python3 " + " ".join(shlex.quote(a) for a in sys.argv))
+    print(table(medians, args.backends, args.workloads))
+    if args.json:
+        with open(args.json + ".tmp", "w") as f:
+            for (who, w), lines in sorted(runs.items()):
+                for line in lines:
+                    f.write(json.dumps(dict(line, who=who)) + "\n")
+        os.replace(args.json + ".tmp", args.json)
+
+
+if __name__ == "__main__":
+    main()
