@@ -24,6 +24,11 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+# The PyTorch workload a crate workload is compared with: the tiled loss against PyTorch's
+# plain loss at the same size; None where PyTorch has no counterpart (its plain logits at
+# n = 65536 take 16 GiB per matrix).
+TORCH_EQUIVALENT = {"loss_n4096_tiled": "loss_n4096", "loss_n65536_d128": None}
+
 
 def json_lines(cmd, env):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
@@ -33,16 +38,19 @@ def json_lines(cmd, env):
 def crate_run(exe, backend, workloads, args, env):
     lines = []
     for w in workloads:
-        cmd = [exe, "--workload", w, "--backend", backend, "--json", "--repeats", str(args.repeats)]
+        cmd = [exe, "--workload", w, "--backend", backend, "--json", "--repeats", str(args.repeats),
+               "--warmup", str(args.warmup)]
         lines += json_lines(cmd, env)
     return lines
 
 
 def torch_run(workloads, args, env):
     lines = []
-    for w in workloads:
+    wanted = {TORCH_EQUIVALENT.get(w, w) for w in workloads} - {None}
+    for w in sorted(wanted):
         cmd = [sys.executable, os.path.join(HERE, "pytorch_reference.py"), "--workload", w,
-               "--threads", str(args.threads), "--repeats", str(args.repeats)]
+               "--threads", str(args.threads), "--repeats", str(args.repeats),
+               "--warmup", str(args.warmup)]
         lines += json_lines(cmd, env)
     return lines
 
@@ -57,18 +65,24 @@ def machine():
     return f"{model}, {os.cpu_count()} logical cores, {platform.system()}"
 
 
-def table(medians, backends, workloads):
-    head = "| workload | " + " | ".join(backends) + " | PyTorch (ms) |"
-    lines = [head, "| --- |" + " --- |" * (len(backends) + 1)]
+def table(medians, peaks, backends, workloads):
+    """Time relative to PyTorch per backend (the crate's own ms where PyTorch has no
+    counterpart), PyTorch's ms, and each backend's peak resident memory."""
+    head = "| workload | " + " | ".join(backends) + " | PyTorch (ms) | " + \
+        " | ".join(f"peak MiB ({b})" for b in backends) + " |"
+    lines = [head, "| --- |" + " --- |" * (2 * len(backends) + 1)]
     for w in workloads:
-        torch_ms = medians.get(("pytorch", w))
-        if not torch_ms:
-            continue
+        torch_ms = medians.get(("pytorch", TORCH_EQUIVALENT.get(w, w)))
         cells = []
         for b in backends:
             ms = medians.get((b, w))
-            cells.append(f"{ms / torch_ms:.2f}×" if ms else "–")
-        lines.append(f"| `{w}` | " + " | ".join(cells) + f" | {torch_ms:.3g} |")
+            if not ms:
+                cells.append("–")
+            else:
+                cells.append(f"{ms / torch_ms:.2f}×" if torch_ms else f"{ms:.4g} ms")
+        torch_cell = f"{torch_ms:.3g}" if torch_ms else "–"
+        mem = [f"{peaks[(b, w)]:.0f}" if (b, w) in peaks else "–" for b in backends]
+        lines.append(f"| `{w}` | " + " | ".join(cells) + f" | {torch_cell} | " + " | ".join(mem) + " |")
     return "\n".join(lines)
 
 
@@ -77,6 +91,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--backends", nargs="+", default=["ndarray"])
     p.add_argument("--workloads", nargs="+", default=[
         "sgemm_1024", "loss_n256", "loss_n1024", "loss_n4096", "ntxent_n1024", "mi_step_b128",
@@ -97,9 +112,10 @@ def main():
         for line in torch_run(args.workloads, args, env):
             runs.setdefault(("pytorch", line["workload"]), []).append(line)
     medians = {k: statistics.median(l["median_ms"] for l in v) for k, v in runs.items()}
+    peaks = {k: max(l.get("peak_rss_mb", 0.0) for l in v) for k, v in runs.items()}
     print(f"# {machine()}; {args.threads} threads each; median of {args.rounds} alternated rounds")
     print("# python3 " + " ".join(shlex.quote(a) for a in sys.argv))
-    print(table(medians, args.backends, args.workloads))
+    print(table(medians, peaks, args.backends, args.workloads))
     if args.json:
         with open(args.json + ".tmp", "w") as f:
             for (who, w), lines in sorted(runs.items()):

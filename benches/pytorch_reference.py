@@ -119,6 +119,7 @@ WORKLOADS = {
     "loss_n256": lambda: loss_workload(256, False),
     "loss_n1024": lambda: loss_workload(1024, False),
     "loss_n4096": lambda: loss_workload(4096, False),
+    "loss_n16384": lambda: loss_workload(16384, False),
     "ntxent_n1024": lambda: loss_workload(1024, True),
     "mi_step_b128": mi_workload,
     "simclr_step_b256": simclr_workload,

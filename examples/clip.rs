@@ -13,10 +13,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
 use infonce::backend::BackendKind;
-use infonce::clip::{train_clip, ClipConfig, ClipReport};
+use infonce::clip::{ClipConfig, ClipReport};
 use infonce::data::{caption_text, captioned_shapes};
 
 mod common;
@@ -74,7 +73,7 @@ struct Args {
     json: Option<PathBuf>,
 }
 
-fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()> {
+fn run(args: &Args) -> infonce::Result<()> {
     infonce::io::FolderLock::ensure_free(&args.out)?;
     let config = ClipConfig {
         epochs: args.epochs,
@@ -102,7 +101,7 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
         args.backend,
         s = args.image_size,
     );
-    let report = train_clip::<B>(&config, data, &device)?;
+    let report = infonce::launch::clip(args.backend, &config, data)?;
     print_report(&report, &args.out);
     if let Some(path) = &args.json {
         infonce::io::write_json(path, &report)?;
@@ -139,5 +138,5 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    common::finish(infonce::with_backend!(args.backend, run, &args), FLAGS)
+    common::finish(run(&args), FLAGS)
 }

@@ -12,10 +12,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
 use infonce::backend::BackendKind;
-use infonce::cpc::{train_cpc, CpcConfig, CpcReport, SequenceNegatives};
+use infonce::cpc::{CpcConfig, CpcReport, SequenceNegatives};
 
 mod common;
 
@@ -107,7 +106,7 @@ impl Args {
     }
 }
 
-fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()> {
+fn run(args: &Args) -> infonce::Result<()> {
     let config = args.config();
     config.validate()?;
     println!(
@@ -116,7 +115,7 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
         args.states, args.lambda, args.noise, args.directions, args.batch_size, args.length,
         args.steps_ahead, args.negatives, config.candidates(), args.backend
     );
-    let report = train_cpc::<B>(&config, &device)?;
+    let report = infonce::launch::cpc(args.backend, &config)?;
     print_report(&report);
     if let Some(path) = &args.json {
         infonce::io::write_json(path, &report)?;
@@ -163,5 +162,5 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    common::finish(infonce::with_backend!(args.backend, run, &args), FLAGS)
+    common::finish(run(&args), FLAGS)
 }

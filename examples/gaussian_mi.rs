@@ -12,7 +12,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
 use infonce::backend::BackendKind;
 use infonce::eval::{GaussianBenchmark, GaussianCritic};
@@ -66,7 +65,7 @@ struct Report {
     levels: Vec<infonce::eval::GaussianLevel>,
 }
 
-fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()> {
+fn run(args: &Args) -> infonce::Result<()> {
     let bench = GaussianBenchmark {
         batch_size: args.batch_size,
         steps: args.steps,
@@ -89,7 +88,7 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
     let start = std::time::Instant::now();
     let mut levels = Vec::new();
     for &mi in &args.mi {
-        let level = bench.run_level::<B>(mi, &device)?;
+        let level = infonce::launch::gaussian_level(args.backend, &bench, mi)?;
         println!(
             "{:>10.3} {:>10.3} {:>8.3} {:>10.3}",
             level.true_mi, level.estimate, level.std, level.log_n
@@ -119,5 +118,5 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    common::finish(infonce::with_backend!(args.backend, run, &args), FLAGS)
+    common::finish(run(&args), FLAGS)
 }

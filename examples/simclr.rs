@@ -15,11 +15,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
 use infonce::backend::BackendKind;
 use infonce::data::DataSpec;
-use infonce::recipes::{train_simclr, Method, MocoSettings, SimclrConfig, SimclrReport};
+use infonce::recipes::{Method, MocoSettings, SimclrConfig, SimclrReport};
 
 mod common;
 
@@ -104,7 +103,7 @@ struct Args {
     resume: bool,
 }
 
-fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()> {
+fn run(args: &Args) -> infonce::Result<()> {
     // Fail at once, before reading the data, when another run holds the output folder
     // (the trainer takes the lock for the whole run).
     infonce::io::FolderLock::ensure_free(&args.out)?;
@@ -156,7 +155,7 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
         },
         ..SimclrConfig::default()
     };
-    let report = train_simclr::<B>(&config, data, &device)?;
+    let report = infonce::launch::simclr(args.backend, &config, data)?;
     print_report(&report, &args.out);
     Ok(())
 }
@@ -247,7 +246,7 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    let result = infonce::with_backend!(args.backend, run, &args);
+    let result = run(&args);
     common::finish(
         result,
         &[("learning_rate", "--lr"), ("crop_scale", "--crop-min")],

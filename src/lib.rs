@@ -41,9 +41,13 @@
 //! non-finite check are read back every few steps, not every step.
 //!
 //! The backend is a type parameter: `Autodiff<NdArray>` on the CPU, `Autodiff<Wgpu>` on
-//! the GPU (feature `wgpu`), `Autodiff<Flex>` (feature `flex`).
+//! the GPU (feature `wgpu`), `Autodiff<Flex>` (feature `flex`). A program that only picks
+//! the backend at run time calls [`launch`], whose recipes are compiled once inside this
+//! crate for every backend built in, instead of once per binary; [`bench`](mod@crate::bench) holds the
+//! benchmark workloads.
 
 pub mod backend;
+pub mod bench;
 pub mod clip;
 pub mod cpc;
 pub mod critic;
@@ -52,6 +56,8 @@ pub mod encoder;
 mod error;
 pub mod eval;
 pub mod io;
+#[cfg(any(feature = "ndarray", feature = "wgpu", feature = "flex"))]
+pub mod launch;
 pub mod loss;
 pub mod model;
 pub mod objective;

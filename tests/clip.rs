@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use burn::tensor::{Int, Tensor};
-use infonce::clip::{train_clip, CaptionPairs, ClipConfig};
+use infonce::clip::{CaptionPairs, ClipConfig};
 use infonce::data::{
     caption_text, caption_vocabulary, captioned_shapes, class_prompt, synthetic_shapes, PAD,
     SHAPE_CLASSES, SHAPE_SLOT,
@@ -114,7 +114,8 @@ fn a_short_clip_run_classifies_zero_shot_well_above_chance() {
         ..ClipConfig::default()
     };
     let data = captioned_shapes(1000, 250, 12, 0).unwrap();
-    let report = train_clip::<B>(&config, data, &Default::default()).unwrap();
+    let report =
+        infonce::launch::clip(infonce::backend::BackendKind::NdArray, &config, data).unwrap();
     eprintln!("{report:?}");
     assert!(
         report.zero_shot_top1 > 2.0 * report.chance,

@@ -109,8 +109,7 @@ fn alignment_and_uniformity_closed_forms() {
 #[test]
 fn simclr_recipe_end_to_end_writes_report_plot_and_checkpoint() {
     use infonce::data::synthetic_shapes;
-    use infonce::recipes::{train_simclr, SimclrConfig, SimclrReport};
-    type B = infonce::backend::NdArrayAutodiff;
+    use infonce::recipes::{SimclrConfig, SimclrReport};
     let dir = std::env::temp_dir().join(format!("infonce-simclr-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let config = SimclrConfig {
@@ -124,7 +123,8 @@ fn simclr_recipe_end_to_end_writes_report_plot_and_checkpoint() {
         ..SimclrConfig::default()
     };
     let data = synthetic_shapes(128, 40, 12, 5).unwrap();
-    let report = train_simclr::<B>(&config, data, &Default::default()).unwrap();
+    let report =
+        infonce::launch::simclr(infonce::backend::BackendKind::NdArray, &config, data).unwrap();
     assert_eq!(report.epochs, 2);
     for acc in [
         report.knn_top1.learned,

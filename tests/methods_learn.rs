@@ -5,12 +5,11 @@
 
 use std::path::PathBuf;
 
+use infonce::backend::BackendKind;
 use infonce::data::augment::AugmentConfig;
 use infonce::data::readers::read_mnist;
 use infonce::data::TrainTest;
-use infonce::recipes::{train_simclr, Method, MocoSettings, SimclrConfig, SimclrReport};
-
-type B = infonce::backend::NdArrayAutodiff;
+use infonce::recipes::{Method, MocoSettings, SimclrConfig, SimclrReport};
 
 /// kNN top-1 the learned features must gain over the random initialisation's.
 const MARGIN: f64 = 0.05;
@@ -39,7 +38,7 @@ fn short_run(method: Method, epochs: usize) -> SimclrReport {
         progress: false,
         ..SimclrConfig::default()
     };
-    let report = train_simclr::<B>(&config, digits(), &Default::default()).unwrap();
+    let report = infonce::launch::simclr(BackendKind::NdArray, &config, digits()).unwrap();
     eprintln!(
         "{}: kNN learned {:.3} vs random init {:.3} (raw {:.3}), {:.0} s",
         report.method,

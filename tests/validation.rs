@@ -9,7 +9,7 @@ use infonce::data::augment::AugmentConfig;
 use infonce::data::readers::{idx_dataset, parse_cifar10_batch};
 use infonce::data::{synthetic_shapes, ImageDataset, TwoViewImages};
 use infonce::eval::{knn_accuracy, linear_probe, LinearProbeConfig};
-use infonce::recipes::{train_simclr, SimclrConfig};
+use infonce::recipes::SimclrConfig;
 use infonce::trainer::TrainerConfig;
 use infonce::Error;
 
@@ -141,7 +141,9 @@ fn simclr_settings_are_validated() {
         );
         // The recipe refuses before doing any work.
         let data = synthetic_shapes(32, 8, 16, 0).unwrap();
-        assert!(train_simclr::<B>(&config, data, &Default::default()).is_err());
+        assert!(
+            infonce::launch::simclr(infonce::backend::BackendKind::NdArray, &config, data).is_err()
+        );
     }
     SimclrConfig::default().validate().unwrap();
 }

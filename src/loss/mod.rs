@@ -12,7 +12,8 @@
 //! [`crate::objective`]s call; the functions of the API contract ([`info_nce`], [`nt_xent`],
 //! [`symmetric_info_nce`], [`decoupled_nt_xent`], [`debiased_nt_xent`],
 //! [`hard_negative_nt_xent`], [`supervised_contrastive`], [`mi_lower_bound`]) are thin
-//! layers over them.
+//! layers over them. [`tiled_info_nce`] and [`tiled_nt_xent`] compute the same losses over
+//! dot-product scores a tile of columns at a time, never holding the `n × m` matrix.
 //!
 //! Conventions: `scores[i][j] = log f(x_j, c_i)`; losses are means over rows (anchors); a
 //! temperature divides the scores before the loss; `nt_xent` and its variants are the mean
@@ -31,6 +32,8 @@ mod nt_xent;
 mod output;
 mod supervised;
 mod symmetric;
+mod tiled;
+mod tiled_core;
 mod validate;
 
 pub use self::core::{info_nce_with_masks, MASKED_LOG_SCORE};
@@ -47,4 +50,5 @@ pub use nt_xent::{l2_normalize, nt_xent, nt_xent_with_stats, two_view_masks};
 pub use output::{BoundKind, LossOutput, LossStats};
 pub use supervised::supervised_contrastive;
 pub use symmetric::{symmetric_info_nce, symmetric_info_nce_with_stats, symmetric_with_masks};
+pub use tiled::{tile_for_memory, tiled_info_nce, tiled_nt_xent};
 pub(crate) use validate::{check_scores, check_temperature};

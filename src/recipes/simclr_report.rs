@@ -16,7 +16,7 @@ pub struct Scores {
     pub raw_pixels: f64,
 }
 
-/// What [`train_simclr`] measured (written as `report.json`).
+/// What [`train_simclr`](crate::recipes::train_simclr) measured (written as `report.json`).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SimclrReport {
     /// The method trained (`simclr`, `moco`, `supcon`, ...).

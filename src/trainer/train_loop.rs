@@ -19,7 +19,7 @@ use crate::objective::Objective;
 use crate::{ContrastiveModel, Error, NegativeSampler, Result};
 
 /// Trains a [`ContrastiveModel`] with a [`NegativeSampler`] on batches from a
-/// [`BatchSource`].
+/// [`BatchSource`](crate::trainer::BatchSource).
 ///
 /// One step: embed the batch (with its rows' identity), let the sampler build the candidate
 /// set, score it with the model's critic, compute the objective (`config.objective`, or

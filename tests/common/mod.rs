@@ -31,6 +31,31 @@ macro_rules! backend_tests {
     };
 }
 
+/// Instantiates each test `fn name(backend: BackendKind)` once per backend, for tests of
+/// the entry points in `infonce::launch` (compiled in the library, not in this crate).
+macro_rules! backend_kind_tests {
+    ($($name:ident),* $(,)?) => {
+        mod ndarray_backend {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(infonce::backend::BackendKind::NdArray);
+                }
+            )*
+        }
+        #[cfg(feature = "wgpu")]
+        mod wgpu_backend {
+            $(
+                #[test]
+                fn $name() {
+                    let _ = $crate::common::wgpu_device();
+                    super::$name(infonce::backend::BackendKind::Wgpu);
+                }
+            )*
+        }
+    };
+}
+
 /// The wgpu device, or a loud failure: with the `wgpu` feature on, a machine without an
 /// adapter must not pass these tests silently.
 #[cfg(feature = "wgpu")]

@@ -6,8 +6,8 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use infonce::backend::NdArrayAutodiff;
 use infonce::cpc::{
-    evaluate_steps, train_cpc, CpcConfig, CpcModelConfig, CpcReport, MarkovSequences,
-    SequenceBatch, SequenceNegatives, SequenceSampler,
+    evaluate_steps, CpcConfig, CpcModelConfig, CpcReport, MarkovSequences, SequenceBatch,
+    SequenceNegatives, SequenceSampler,
 };
 use infonce::trainer::{BatchSource, StepContext, Trainer, TrainerConfig};
 use rand::SeedableRng;
@@ -31,7 +31,7 @@ fn short(data: MarkovSequences) -> CpcConfig {
 }
 
 fn train(config: &CpcConfig) -> CpcReport {
-    train_cpc::<NdArrayAutodiff>(config, &Default::default()).unwrap()
+    infonce::launch::cpc(infonce::backend::BackendKind::NdArray, config).unwrap()
 }
 
 #[test]
