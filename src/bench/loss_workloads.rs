@@ -31,42 +31,33 @@ pub(super) fn sgemm<B: AutodiffBackend>(
     })
 }
 
-/// InfoNCE over the cosine logits of two `n × 128` Gaussian batches at τ = 0.1, the
-/// positives on the diagonal. Flops: the logits' product and its two gradient products.
-pub(super) fn info_nce<B: AutodiffBackend>(
-    n: usize,
-    options: &WorkloadOptions,
-    device: &B::Device,
-) -> Result<Timing> {
-    let (z1, z2) = (normal::<B>(n, device), normal::<B>(n, device));
-    let flops = 6.0 * (n * n * DIM) as f64;
-    time_iterations(options, Some(flops), || {
-        let (a, b) = (z1.clone().require_grad(), z2.clone().require_grad());
-        let logits = loss::l2_normalize(a.clone())
-            .matmul(loss::l2_normalize(b.clone()).transpose())
-            .div_scalar(0.1);
-        let targets = Tensor::<B, 1, Int>::arange(0..n as i64, device);
-        read_back_gradients(loss::info_nce(logits, targets)?, &a, &b)
-    })
-}
-
 /// Tile memory of the tiled workloads.
 const TILE_BUDGET_BYTES: usize = 1 << 30;
 
-/// [`info_nce`]'s loss through [`loss::tiled_info_nce`], tiles of at most 1 GiB. Flops are
-/// counted as for the composed loss (the tiled one recomputes the scores: 8/6 of that).
-pub(super) fn tiled_info_nce<B: AutodiffBackend>(
+/// InfoNCE over the cosine logits of two `n × 128` Gaussian batches at τ = 0.1, the
+/// positives on the diagonal: composed, or through [`loss::tiled_info_nce`] with tiles of at
+/// most 1 GiB when `tiled`. Flops: the logits' product and its two gradient products (the
+/// tiled loss recomputes the scores, 8/6 of that, but is counted the same).
+pub(super) fn info_nce<B: AutodiffBackend>(
     n: usize,
+    tiled: bool,
     options: &WorkloadOptions,
     device: &B::Device,
 ) -> Result<Timing> {
     let (z1, z2) = (normal::<B>(n, device), normal::<B>(n, device));
     let flops = 6.0 * (n * n * DIM) as f64;
-    let tile = loss::tile_for_memory(n, TILE_BUDGET_BYTES);
+    let tile = tiled.then(|| loss::tile_for_memory(n, TILE_BUDGET_BYTES));
     time_iterations(options, Some(flops), || {
         let (a, b) = (z1.clone().require_grad(), z2.clone().require_grad());
         let (qa, qb) = (loss::l2_normalize(a.clone()), loss::l2_normalize(b.clone()));
-        read_back_gradients(loss::tiled_info_nce(qa, qb, 0.1, tile)?, &a, &b)
+        let loss = match tile {
+            Some(tile) => loss::tiled_info_nce(qa, qb, 0.1, tile)?,
+            None => {
+                let targets = Tensor::<B, 1, Int>::arange(0..n as i64, device);
+                loss::info_nce(qa.matmul(qb.transpose()).div_scalar(0.1), targets)?
+            }
+        };
+        read_back_gradients(loss, &a, &b)
     })
 }
 

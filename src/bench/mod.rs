@@ -44,12 +44,12 @@ pub fn time_workload<B: AutodiffBackend>(
     B::seed(device, 0);
     match workload {
         Workload::Sgemm1024 => loss_workloads::sgemm::<B>(1024, options, device),
-        Workload::LossN256 => loss_workloads::info_nce::<B>(256, options, device),
-        Workload::LossN1024 => loss_workloads::info_nce::<B>(1024, options, device),
-        Workload::LossN4096 => loss_workloads::info_nce::<B>(4096, options, device),
-        Workload::LossN16384 => loss_workloads::info_nce::<B>(16384, options, device),
-        Workload::LossN4096Tiled => loss_workloads::tiled_info_nce::<B>(4096, options, device),
-        Workload::LossN65536D128 => loss_workloads::tiled_info_nce::<B>(65536, options, device),
+        Workload::LossN256 => loss_workloads::info_nce::<B>(256, false, options, device),
+        Workload::LossN1024 => loss_workloads::info_nce::<B>(1024, false, options, device),
+        Workload::LossN4096 => loss_workloads::info_nce::<B>(4096, false, options, device),
+        Workload::LossN16384 => loss_workloads::info_nce::<B>(16384, false, options, device),
+        Workload::LossN4096Tiled => loss_workloads::info_nce::<B>(4096, true, options, device),
+        Workload::LossN65536D128 => loss_workloads::info_nce::<B>(65536, true, options, device),
         Workload::NtxentN1024 => loss_workloads::nt_xent::<B>(1024, options, device),
         Workload::MiStepB128 => step_workloads::mi_step::<B>(128, options, device),
         Workload::SimclrStepB256 => step_workloads::simclr_step::<B>(256, options, device),
