@@ -87,6 +87,32 @@ pub enum Error {
     /// The requested backend is unavailable (no GPU adapter, feature not compiled in).
     #[error("backend unavailable: {0}")]
     BackendUnavailable(String),
+    /// Training split over data-parallel peers did not reproduce training on one device
+    /// (the shard-equivalence check).
+    #[error("{peers} peers differ from one device: gradient of `{parameter}` by {max_abs_grad_diff:e} (loss by {max_loss_diff:e}), tolerance {tolerance:e}")]
+    ShardMismatch {
+        /// Number of peers.
+        peers: usize,
+        /// The parameter with the largest difference.
+        parameter: String,
+        /// Its largest absolute gradient difference.
+        max_abs_grad_diff: f64,
+        /// The largest absolute difference of the reported loss.
+        max_loss_diff: f64,
+        /// The tolerance it was checked against.
+        tolerance: f64,
+    },
+    /// A collective operation among data-parallel peers failed (a peer registered twice,
+    /// peers disagreed on a shape, the orchestrator was unreachable).
+    #[error("collective {operation} failed for peer {peer}: {detail}")]
+    Collective {
+        /// Which operation: `register`, `all-gather`, `gradient all-reduce`, ...
+        operation: String,
+        /// The peer's rank.
+        peer: usize,
+        /// burn-collective's error, in words.
+        detail: String,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -121,3 +121,22 @@ pub fn bench(
     }
     crate::with_backend!(backend, on, workload, options)
 }
+
+/// [`crate::parallel::compare_with_one_device`] on `backend`'s default device: one seeded
+/// run on one device against the same run on `options.peers` peers.
+///
+/// # Errors
+/// As [`simclr`], then those of [`crate::parallel::compare_with_one_device`].
+#[cfg(feature = "collective")]
+pub fn data_parallel(
+    backend: BackendKind,
+    options: &crate::parallel::CompareOptions,
+) -> Result<crate::parallel::CompareReport> {
+    fn on<B: crate::parallel::GatherBackend>(
+        device: B::Device,
+        options: &crate::parallel::CompareOptions,
+    ) -> Result<crate::parallel::CompareReport> {
+        crate::parallel::compare_with_one_device::<B>(options, device)
+    }
+    crate::with_backend!(backend, on, options)
+}

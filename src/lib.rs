@@ -61,6 +61,8 @@ pub mod launch;
 pub mod loss;
 pub mod model;
 pub mod objective;
+#[cfg(feature = "collective")]
+pub mod parallel;
 pub mod readback;
 pub mod recipes;
 pub mod report;

@@ -33,6 +33,7 @@ mod model_hooks;
 mod momentum;
 mod objectives;
 mod output_folder;
+mod parallel;
 mod readers;
 mod samplers;
 mod tiled_loss;

@@ -27,6 +27,7 @@ mod decoupled;
 mod device_mask;
 mod info_nce;
 mod mask;
+mod mask_rows;
 mod masked;
 mod nt_xent;
 mod output;

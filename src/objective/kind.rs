@@ -177,6 +177,11 @@ impl<B: Backend> Objective<B> for ObjectiveKind {
             ..out
         })
     }
+
+    /// Every built-in but the symmetric loss is a mean over rows of a per-row term.
+    fn rows_are_independent(&self) -> bool {
+        !matches!(self, ObjectiveKind::Symmetric)
+    }
 }
 
 /// The set's positives plus every valid candidate that shares the row's label.

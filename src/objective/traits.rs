@@ -47,4 +47,13 @@ use crate::Result;
 pub trait Objective<B: Backend> {
     /// The loss and its diagnostics for `log_scores` over `set`.
     fn loss(&self, log_scores: Tensor<B, 2>, set: &CandidateSet<B>) -> Result<LossOutput<B>>;
+
+    /// Whether the loss is the mean over rows of a term that depends on its own row only
+    /// (and every column): then a data-parallel peer computes only its own rows' loss
+    /// against all gathered candidates and the mean over peers equals the whole loss. The
+    /// default, `false`, has every peer compute the whole loss, which is exact for any
+    /// objective (a symmetric loss, which also normalises over columns, must keep it).
+    fn rows_are_independent(&self) -> bool {
+        false
+    }
 }

@@ -107,6 +107,7 @@ impl RowIds {
             label: up(&self.label),
             sequence: up(&self.sequence),
             position: up(&self.position),
+            owner: None,
         }
     }
 }
@@ -129,6 +130,10 @@ pub struct Rows<B: Backend> {
     pub sequence: Option<Tensor<B, 1, Int>>,
     /// Position within the sequence per row.
     pub position: Option<Tensor<B, 1, Int>>,
+    /// Rank of the data-parallel peer that embedded the row (set by the trainer when it
+    /// gathers embeddings across peers, so each peer can keep its own rows' loss; see
+    /// `infonce::parallel`). Samplers pass it along like the other ids.
+    pub owner: Option<Tensor<B, 1, Int>>,
 }
 
 impl<B: Backend> Default for Rows<B> {
@@ -145,6 +150,7 @@ impl<B: Backend> Rows<B> {
             label: None,
             sequence: None,
             position: None,
+            owner: None,
         }
     }
 
@@ -158,6 +164,7 @@ impl<B: Backend> Rows<B> {
             ("label", &self.label),
             ("sequence", &self.sequence),
             ("position", &self.position),
+            ("owner", &self.owner),
         ];
         for (name, field) in fields {
             if let Some(len) = field.as_ref().map(|t| t.dims()[0]).filter(|&l| l != n) {
@@ -195,13 +202,20 @@ impl<B: Backend> Rows<B> {
             label: join(&|r| r.label.clone()),
             sequence: join(&|r| r.sequence.clone()),
             position: join(&|r| r.position.clone()),
+            owner: join(&|r| r.owner.clone()),
         }
     }
 
     fn device(&self) -> Option<B::Device> {
-        [&self.instance, &self.label, &self.sequence, &self.position]
-            .into_iter()
-            .find_map(|f| f.as_ref().map(|t| t.device()))
+        [
+            &self.instance,
+            &self.label,
+            &self.sequence,
+            &self.position,
+            &self.owner,
+        ]
+        .into_iter()
+        .find_map(|f| f.as_ref().map(|t| t.device()))
     }
 
     /// The `n` rows `k` times over (the two-view layout is the batch's rows twice).
@@ -217,6 +231,7 @@ impl<B: Backend> Rows<B> {
             label: pick(&self.label),
             sequence: pick(&self.sequence),
             position: pick(&self.position),
+            owner: pick(&self.owner),
         }
     }
 }

@@ -66,6 +66,14 @@ pub struct CheckpointMeta {
     /// The best value so far of the configured `keep_best` metric.
     #[serde(default)]
     pub best_value: Option<f64>,
+    /// How many data-parallel peers the run had (1 on one device); a run resumes on the
+    /// same number.
+    #[serde(default = "one_peer")]
+    pub peers: usize,
+}
+
+fn one_peer() -> usize {
+    1
 }
 
 /// A checkpoint read from disk, sections not yet decoded.

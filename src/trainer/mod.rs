@@ -13,6 +13,7 @@
 
 mod checkpoint;
 mod config;
+mod data_parallel;
 mod fit;
 mod guard_probe;
 mod history;

@@ -59,8 +59,18 @@ where
             Ok(v) => v,
             Err(e) => return self.abandon_step(model, e),
         };
-        let grads = GradientsParams::from_grads(out.loss.backward(), &model);
-        let values = self.step_values(&model, &out, &grads);
+        let grads = GradientsParams::from_grads(
+            self.loss_to_differentiate(out.loss.clone()).backward(),
+            &model,
+        );
+        let grads = match self.reduce_gradients(&model, grads) {
+            Ok(g) => g,
+            Err(e) => return self.abandon_step(model, e),
+        };
+        let values = match self.step_values(&model, &out, &grads) {
+            Ok(v) => v,
+            Err(e) => return self.abandon_step(model, e),
+        };
         let stats = if immediate {
             match self.read_now(values) {
                 Ok(stats) => Some(stats),
@@ -116,7 +126,7 @@ where
         model: &M,
         out: &LossOutput<B>,
         grads: &GradientsParams,
-    ) -> StepValues<B::InnerBackend> {
+    ) -> Result<StepValues<B::InnerBackend>> {
         let mut flags = non_finite_flags(out.loss.clone().inner()).to_vec();
         let mut gradient_names = Vec::new();
         if self.config.check_gradients {
@@ -125,11 +135,12 @@ where
             flags.extend(gradient);
         }
         let flags = Tensor::cat(flags, 0).float();
-        StepValues {
-            values: Tensor::cat(vec![out.detached_values().inner(), flags], 0),
+        let values = self.reduce_values(out.detached_values().inner())?;
+        Ok(StepValues {
+            values: Tensor::cat(vec![values, flags], 0),
             gradient_names,
             bound: out.bound,
-        }
+        })
     }
 
     /// Whether the current window should be read back now (after `steps_in_window` steps,
@@ -184,9 +195,10 @@ where
 
     /// Embeddings → candidate set → log-scores → objective.
     fn forward(&mut self, model: &M, batch: M::Batch) -> Result<(LossOutput<B>, Embeddings<B>)> {
-        let embeddings = model.embed(batch)?;
+        let embeddings = self.gather(model.embed(batch)?)?;
         let detached = embeddings.detach();
         let set = self.sampler.candidates(embeddings)?;
+        let set = self.local_rows(set)?;
         let mut scores = model.log_scores(set.context.clone(), set.candidates.clone())?;
         if let Some(w) = &set.log_weights {
             scores = scores + w.clone();

@@ -80,6 +80,9 @@ where
     pub(super) last_stats: Option<LossStats>,
     /// Held while the trainer lives when `out_dir` is set: one writer per folder.
     pub(super) _folder_lock: Option<FolderLock>,
+    /// The peer this trainer runs as, when data-parallel.
+    #[cfg(feature = "collective")]
+    pub(super) parallel: Option<super::data_parallel::DataParallel<B>>,
 }
 
 /// The model, optimiser and step a window of unread steps started from.
@@ -134,6 +137,8 @@ where
             window: None,
             last_stats: None,
             _folder_lock: folder_lock,
+            #[cfg(feature = "collective")]
+            parallel: None,
         })
     }
 
@@ -211,7 +216,7 @@ where
         })
     }
 
-    fn restore(&mut self, checkpoint: Checkpoint) -> Result<()> {
+    pub(super) fn restore(&mut self, checkpoint: Checkpoint) -> Result<()> {
         let now = serde_json::to_value(&self.config).map_err(|source| Error::Json {
             context: "trainer config".into(),
             source,
@@ -318,6 +323,7 @@ where
             epoch_sums: self.epoch_sums.clone(),
             param_shapes: param_shapes::<B, M>(self.model()),
             best_value: self.best_value,
+            peers: self.peers(),
         };
         Checkpoint::write(
             path,
