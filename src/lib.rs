@@ -44,7 +44,8 @@
 //! the GPU (feature `wgpu`), `Autodiff<Flex>` (feature `flex`). A program that only picks
 //! the backend at run time calls [`launch`], whose recipes are compiled once inside this
 //! crate for every backend built in, instead of once per binary; [`bench`](mod@crate::bench) holds the
-//! benchmark workloads.
+//! benchmark workloads. With the `collective` feature, `parallel` trains one global batch
+//! across data-parallel peers, every peer's rows contrasted with every other peer's.
 
 pub mod backend;
 pub mod bench;

@@ -310,6 +310,139 @@ mod with_peers {
         curves_agree(model, || MemoryQueueSampler::<B>::new(12).unwrap(), false);
     }
 
+    /// Two peers with `out_dir` set on both: only peer 0 writes. A run stopped after two
+    /// steps and resumed by both peers from peer 0's checkpoint continues exactly as the
+    /// run that never stopped; a resume on another number of peers is refused.
+    #[test]
+    fn peers_checkpoint_once_and_resume_exactly() {
+        let dir = crate::trainer::temp_dir("parallel-resume");
+        let config = TrainerConfig {
+            progress: false,
+            out_dir: Some(dir.to_string_lossy().into_owned()),
+            ..TrainerConfig::default()
+        };
+        let model = shared_model();
+        infonce::trainer::materialize_parameters::<B, _>(&model);
+        let ckpt = dir.join("step2.ckpt");
+        let steps =
+            |t: &mut Trainer<B, _, TwoViewSampler>, rank: usize, range: std::ops::Range<u64>| {
+                range
+                    .map(|s| {
+                        Ok(t.train_step(batches(2, 70 + s).1.swap_remove(rank), 1e-2)?
+                            .loss)
+                    })
+                    .collect::<infonce::Result<Vec<f64>>>()
+            };
+        let through = run_peers::<B, _>(vec![Default::default(); 2], |peer, device| {
+            let rank = peer.rank();
+            let cfg = TrainerConfig {
+                out_dir: None,
+                ..config.clone()
+            };
+            let mut t = Trainer::new_peer(cfg, model.clone(), TwoViewSampler, device, peer)?;
+            steps(&mut t, rank, 0..4)
+        })
+        .unwrap();
+        run_peers::<B, _>(vec![Default::default(); 2], |peer, device| {
+            let (rank, leader) = (peer.rank(), peer.is_leader());
+            let mut t =
+                Trainer::new_peer(config.clone(), model.clone(), TwoViewSampler, device, peer)?;
+            steps(&mut t, rank, 0..2)?;
+            if leader {
+                t.save_checkpoint(&ckpt)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let resumed = run_peers::<B, _>(vec![Default::default(); 2], |peer, device| {
+            let rank = peer.rank();
+            let mut t = Trainer::resume_peer(
+                config.clone(),
+                model.clone(),
+                TwoViewSampler,
+                device,
+                &ckpt,
+                peer,
+            )?;
+            steps(&mut t, rank, 2..4)
+        })
+        .unwrap();
+        for (r, t) in resumed.iter().zip(&through) {
+            assert_close(r, &t[2..], 1e-6, 0.0, "resumed losses");
+        }
+        let alone = run_peers::<B, _>(vec![Default::default(); 1], |peer, device| {
+            Trainer::resume_peer(
+                config.clone(),
+                model.clone(),
+                TwoViewSampler,
+                device,
+                &ckpt,
+                peer,
+            )
+            .map(|_| ())
+        });
+        assert!(
+            matches!(alone, Err(Error::ResumeMismatch { .. })),
+            "{alone:?}"
+        );
+        let written: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(written.iter().any(|f| f == "step2.ckpt"), "{written:?}");
+    }
+
+    /// The example writes the report the issue asks for, and refuses bad flags as a usage
+    /// error.
+    #[test]
+    fn data_parallel_example_reports_and_refuses_bad_flags() {
+        let dir = crate::trainer::temp_dir("data-parallel-example");
+        let json = dir.join("report.json");
+        let (code, stderr) = crate::example_flags::run(
+            "data_parallel",
+            &[
+                "--peers",
+                "4",
+                "--steps",
+                "3",
+                "--batch-size",
+                "16",
+                "--json",
+                json.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, Some(0), "{stderr}");
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(report["peers"], 4);
+        assert_eq!(report["global_batch"], 16);
+        assert_eq!(report["negatives_per_row"], 30);
+        assert!(
+            report["max_abs_grad_diff"].as_f64().unwrap() <= 1e-5,
+            "{report}"
+        );
+        assert!(
+            report["max_loss_diff"].as_f64().unwrap() <= 1e-5,
+            "{report}"
+        );
+        assert!(report["bytes_per_step"].as_u64().unwrap() > 0);
+        assert!(
+            report["step_ms"]["1"].as_f64().is_some() && report["step_ms"]["k"].as_f64().is_some()
+        );
+        crate::example_flags::refused("data_parallel", &["--peers", "0"], "--peers");
+        let (code, stderr) =
+            crate::example_flags::run("data_parallel", &["--peers", "3", "--batch-size", "16"]);
+        assert_eq!(
+            code,
+            Some(2),
+            "16 pairs do not split over 3 peers: {stderr}"
+        );
+        assert!(
+            stderr.contains("--batch-size") || stderr.contains("peers"),
+            "{stderr}"
+        );
+    }
+
     /// Every float parameter of a module, flattened, in visiting order.
     fn flat_params<M: burn::module::Module<B>>(m: &M) -> Vec<f64> {
         struct Flat(Vec<f64>);

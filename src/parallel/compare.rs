@@ -22,6 +22,8 @@ use crate::{Error, NegativeSampler, Result};
 const D_INPUT: usize = 32;
 /// Width of the embeddings.
 const D_EMBED: usize = 32;
+/// The cosine critic's temperature.
+const TEMPERATURE: f64 = 0.2;
 /// Classes of the synthetic labels (for the supervised objective).
 const CLASSES: i64 = 4;
 
@@ -104,9 +106,38 @@ pub fn compare_with_one_device<B: GatherBackend>(
             ),
         ));
     }
+    let options = &CompareOptions {
+        objective: floored(options.objective),
+        ..options.clone()
+    };
     match options.objective {
         ObjectiveKind::Symmetric => compare_with::<B, _>(options, device, || InBatchSampler),
         _ => compare_with::<B, _>(options, device, || TwoViewSampler),
+    }
+}
+
+/// The debiased and hard-negative objectives with the authors' floor `−1/τ` on the
+/// negative term where none is given (without it the estimate can turn negative: NaN).
+fn floored(objective: ObjectiveKind) -> ObjectiveKind {
+    let floor = Some(-1.0 / TEMPERATURE);
+    match objective {
+        ObjectiveKind::Debiased {
+            tau_plus,
+            floor_log_score: None,
+        } => ObjectiveKind::Debiased {
+            tau_plus,
+            floor_log_score: floor,
+        },
+        ObjectiveKind::HardNegative {
+            beta,
+            tau_plus,
+            floor_log_score: None,
+        } => ObjectiveKind::HardNegative {
+            beta,
+            tau_plus,
+            floor_log_score: floor,
+        },
+        other => other,
     }
 }
 
