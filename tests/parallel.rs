@@ -443,6 +443,29 @@ mod with_peers {
         );
     }
 
+    /// Peers handed differently initialised models all start from peer 0's.
+    #[test]
+    fn peers_start_from_peer_zeros_parameters() {
+        let out = run_peers::<B, _>(vec![Default::default(); 3], |peer, device| {
+            let model = shared_model(); // a fresh draw on every peer
+            infonce::trainer::materialize_parameters::<B, _>(&model);
+            let given = flat_params(&model);
+            let t = Trainer::new_peer(
+                TrainerConfig::default().with_progress(false),
+                model,
+                TwoViewSampler,
+                device,
+                peer,
+            )?;
+            Ok((given, flat_params(t.model())))
+        })
+        .unwrap();
+        assert_ne!(out[0].0, out[1].0, "the peers were given different models");
+        for (_, started) in &out {
+            assert_eq!(started, &out[0].0);
+        }
+    }
+
     /// Every float parameter of a module, flattened, in visiting order.
     fn flat_params<M: burn::module::Module<B>>(m: &M) -> Vec<f64> {
         struct Flat(Vec<f64>);

@@ -52,6 +52,7 @@
 //! assert_eq!(sums, vec![3.0, 6.0]);
 //! ```
 
+mod broadcast_params;
 mod collective_ops;
 mod compare;
 mod gather;
@@ -62,6 +63,7 @@ mod param_values;
 mod peer;
 mod shard_check;
 
+pub(crate) use broadcast_params::broadcast_parameters;
 pub(crate) use collective_ops::all_reduce_sum as all_reduce_values;
 pub use compare::{compare_with_one_device, CompareOptions, CompareReport};
 pub use gather::{all_gather, gather_embeddings, GatherBackend};

@@ -37,7 +37,8 @@ mod with_peers {
         /// independent), and the parameter gradients are summed over peers. Peers start
         /// from the same model and apply the same update, so they stay identical; a memory
         /// queue enqueues every peer's keys, so queues stay identical too. Each peer is
-        /// given its own shard of every global batch (equal sizes).
+        /// given its own shard of every global batch (equal sizes). Every peer starts from
+        /// peer 0's parameters, broadcast here, whatever model it was given.
         ///
         /// Only peer 0 writes to `out_dir` (checkpoints, history) and shows progress;
         /// the other peers run with neither.
@@ -53,6 +54,8 @@ mod with_peers {
         ) -> Result<Self> {
             let config = peer_config(config, &peer);
             let mut trainer = Self::new(config, model, sampler, device)?;
+            let model = trainer.model.take().expect("a new trainer holds its model");
+            trainer.model = Some(crate::parallel::broadcast_parameters(&peer, model)?);
             trainer.parallel = Some(DataParallel {
                 peer,
                 gather: gather_embeddings::<B>,
