@@ -6,7 +6,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 use infonce::loss::{Mask, PairMask};
 
-use crate::common::{assert_close, random_vec, tensor2, values};
+use crate::common::values;
 
 /// `select_rows` of every mask shape equals the rows of the mask built in full.
 fn mask_row_selection_matches_dense<B: Backend>(device: &B::Device) {
@@ -62,6 +62,7 @@ backend_tests!(mask_row_selection_matches_dense);
 #[cfg(feature = "collective")]
 mod with_peers {
     use super::*;
+    use crate::common::{assert_close, random_vec, tensor2};
     use infonce::critic::{BilinearCriticConfig, CosineCriticConfig};
     use infonce::encoder::MlpConfig;
     use infonce::model::{
@@ -518,6 +519,7 @@ mod with_peers {
 #[cfg(feature = "collective")]
 mod local_rows {
     use super::*;
+    use crate::common::{random_vec, tensor2};
     use infonce::parallel::{gather_embeddings, run_peers, select_local_rows};
     use infonce::sampler::{two_view_set, Embeddings, RowIds};
 
