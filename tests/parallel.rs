@@ -234,7 +234,7 @@ mod with_peers {
             };
             let result = check(&model, ObjectiveKind::InfoNce, 2, true, bad);
             assert!(
-                matches!(result, Err(Error::ShardMismatch { max_abs_grad_diff, .. }) if max_abs_grad_diff > 1e-3),
+                matches!(result, Err(Error::ShardMismatch { max_abs_grad_diff, .. }) if max_abs_grad_diff > 1e-4),
                 "{fault:?}: {result:?}"
             );
         }
@@ -242,8 +242,8 @@ mod with_peers {
 
     /// Five Adam steps on one device with batch 8 and on two peers with 4 each: the same
     /// loss at every step, the same parameters at the end.
-    /// With `learns`, the loss must also fall (not with a filling queue: more negatives).
-    fn curves_agree<M, S>(model: M, sampler: impl Fn() -> S + Sync, learns: bool)
+    /// The steps must move the parameters, so that agreement is not that of a no-op.
+    fn curves_agree<M, S>(model: M, sampler: impl Fn() -> S + Sync)
     where
         M: ContrastiveModel<B, Batch = Batch> + burn::module::AutodiffModule<B> + Send + Sync,
         S: infonce::NegativeSampler<B> + Send,
@@ -270,10 +270,12 @@ mod with_peers {
             Ok((losses, t.into_model()))
         })
         .unwrap();
-        assert!(
-            !learns || one[4] < one[0],
-            "training lowers the loss: {one:?}"
-        );
+        let moved = flat_params(single.model())
+            .iter()
+            .zip(&flat_params(&model))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(moved > 1e-3, "the steps changed the model: {moved}");
         for (losses, m) in peers {
             assert_close(&losses, &one, 1e-5, 0.0, "loss per step");
             assert_close(
@@ -288,7 +290,7 @@ mod with_peers {
 
     #[test]
     fn loss_curves_of_one_device_and_two_peers_agree() {
-        curves_agree(shared_model(), || TwoViewSampler, true);
+        curves_agree(shared_model(), || TwoViewSampler);
     }
 
     /// MoCo's shape: a momentum encoder and a queue of 12 keys. The queue enqueues every
@@ -308,7 +310,7 @@ mod with_peers {
             MomentumSchedule::constant(0.9),
         )
         .unwrap();
-        curves_agree(model, || MemoryQueueSampler::<B>::new(12).unwrap(), false);
+        curves_agree(model, || MemoryQueueSampler::<B>::new(12).unwrap());
     }
 
     /// Two peers with `out_dir` set on both: only peer 0 writes. A run stopped after two
