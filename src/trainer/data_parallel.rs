@@ -136,9 +136,10 @@ where
     pub(super) fn local_rows(&self, set: CandidateSet<B>) -> Result<CandidateSet<B>> {
         #[cfg(feature = "collective")]
         if let Some(p) = &self.parallel {
-            if self.objective.rows_are_independent() {
-                let whole = set.clone();
-                return Ok(crate::parallel::select_local_rows(set, &p.peer)?.unwrap_or(whole));
+            // Rows without owners (a sampler that built its own identity): the whole loss.
+            if self.objective.rows_are_independent() && set.context_rows.owner.is_some() {
+                let local = crate::parallel::select_local_rows(set, &p.peer)?;
+                return Ok(local.expect("the rows carry owners, checked above"));
             }
         }
         Ok(set)
