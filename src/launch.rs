@@ -140,3 +140,24 @@ pub fn data_parallel(
     }
     crate::with_backend!(backend, on, options)
 }
+
+/// [`crate::parallel::compare_on_node`] on `backend`'s default device: this process's
+/// node of a multi-process run, compared with the one-device run.
+///
+/// # Errors
+/// As [`simclr`], then those of [`crate::parallel::compare_on_node`].
+#[cfg(feature = "collective")]
+pub fn data_parallel_node(
+    backend: BackendKind,
+    options: &crate::parallel::CompareOptions,
+    node: &crate::parallel::NodeConfig,
+) -> Result<crate::parallel::NodeReport> {
+    fn on<B: crate::parallel::GatherBackend>(
+        device: B::Device,
+        options: &crate::parallel::CompareOptions,
+        node: &crate::parallel::NodeConfig,
+    ) -> Result<crate::parallel::NodeReport> {
+        crate::parallel::compare_on_node::<B>(options, node, device)
+    }
+    crate::with_backend!(backend, on, options, node)
+}

@@ -31,6 +31,8 @@ mod memory_queue;
 mod methods_learn;
 mod model_hooks;
 mod momentum;
+#[cfg(feature = "collective")]
+mod nodes;
 mod objectives;
 mod output_folder;
 mod parallel;

@@ -1,19 +1,19 @@
 //! Peer 0's parameters sent to every peer, so that all peers start from the same model.
 
-use burn::collective;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{Tensor, TensorPrimitive};
+use burn::tensor::Tensor;
 
-use super::collective_ops::collective_error;
+use super::collective_ops::all_reduce_sum;
 use super::Peer;
-use crate::{Error, Result};
+use crate::Result;
 
 /// `model` with every float parameter (and running statistic) replaced by peer 0's, in one
-/// broadcast. Peers built from different seeds would otherwise train different models.
+/// all-reduce. Peers built from different seeds would otherwise train different models.
 ///
 /// # Errors
-/// [`Error::Collective`] when the broadcast fails or the peers' models differ in size.
+/// [`crate::Error::Collective`] when the all-reduce fails, for instance because the peers' models
+/// differ in size.
 pub(crate) fn broadcast_parameters<B: AutodiffBackend, M: Module<B>>(
     peer: &Peer,
     model: M,
@@ -24,21 +24,13 @@ pub(crate) fn broadcast_parameters<B: AutodiffBackend, M: Module<B>>(
         return Ok(model);
     }
     let ours = Tensor::cat(flat.0, 0);
-    let len = ours.dims()[0];
-    let sent = peer.is_leader().then(|| ours.into_primitive().tensor());
-    let root = collective::broadcast::<B::InnerBackend>(peer.id(), sent)
-        .map_err(|e| collective_error("parameter broadcast", peer.rank(), e))?;
-    let root = Tensor::<B::InnerBackend, 1>::from_primitive(TensorPrimitive::Float(root));
-    if root.dims()[0] != len {
-        return Err(Error::Collective {
-            operation: "parameter broadcast".into(),
-            peer: peer.rank(),
-            detail: format!(
-                "peer 0's model has {} parameters, this peer's {len}",
-                root.dims()[0]
-            ),
-        });
-    }
+    // A sum with zeros from every other peer: burn-collective 0.21 has no broadcast across
+    // nodes, and x + 0 = x exactly.
+    let sent = match peer.is_leader() {
+        true => ours,
+        false => ours.zeros_like(),
+    };
+    let root = all_reduce_sum(peer, "parameter broadcast", sent)?;
     Ok(model.map(&mut Unflatten { root, at: 0 }))
 }
 

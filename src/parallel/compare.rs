@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::{check_shard_equivalence, run_peers, GatherBackend, ShardCheck};
+use super::{check_shard_equivalence, run_peers, GatherBackend, Peer, ShardCheck};
 use crate::critic::{CosineCritic, CosineCriticConfig};
 use crate::encoder::{Mlp, MlpConfig};
 use crate::model::{PairBatch, SharedEncoderModel};
@@ -79,7 +79,7 @@ pub struct CompareReport {
     pub losses: Vec<f64>,
 }
 
-type Model<B> = SharedEncoderModel<B, Mlp<B>, CosineCritic<B>>;
+pub(super) type Model<B> = SharedEncoderModel<B, Mlp<B>, CosineCritic<B>>;
 type Batch<B> = PairBatch<Tensor<B, 2>, Tensor<B, 2>>;
 
 /// Trains the same seeded MLP encoder on synthetic pairs on one device and as
@@ -92,6 +92,20 @@ pub fn compare_with_one_device<B: GatherBackend>(
     options: &CompareOptions,
     device: B::Device,
 ) -> Result<CompareReport> {
+    check_options(options)?;
+    let options = &CompareOptions {
+        objective: floored(options.objective),
+        ..options.clone()
+    };
+    match options.objective {
+        ObjectiveKind::Symmetric => compare_with::<B, _>(options, device, || InBatchSampler),
+        _ => compare_with::<B, _>(options, device, || TwoViewSampler),
+    }
+}
+
+/// Refuses a run whose global batch does not split into equal shards of at least 2 pairs,
+/// or that has no step.
+pub(super) fn check_options(options: &CompareOptions) -> Result<()> {
     let k = options.peers;
     if k == 0
         || !options.global_batch.is_multiple_of(k)
@@ -106,19 +120,12 @@ pub fn compare_with_one_device<B: GatherBackend>(
             ),
         ));
     }
-    let options = &CompareOptions {
-        objective: floored(options.objective),
-        ..options.clone()
-    };
-    match options.objective {
-        ObjectiveKind::Symmetric => compare_with::<B, _>(options, device, || InBatchSampler),
-        _ => compare_with::<B, _>(options, device, || TwoViewSampler),
-    }
+    Ok(())
 }
 
 /// The debiased and hard-negative objectives with the authors' floor `−1/τ` on the
 /// negative term where none is given (without it the estimate can turn negative: NaN).
-fn floored(objective: ObjectiveKind) -> ObjectiveKind {
+pub(super) fn floored(objective: ObjectiveKind) -> ObjectiveKind {
     let floor = Some(-1.0 / TEMPERATURE);
     match objective {
         ObjectiveKind::Debiased {
@@ -163,34 +170,12 @@ fn compare_with<B: GatherBackend, S: NegativeSampler<B> + Send>(
         devices,
         check,
     )?;
-    let config = TrainerConfig {
-        learning_rate: options.learning_rate,
-        objective: options.objective,
-        seed: options.seed,
-        progress: false,
-        ..TrainerConfig::default()
-    };
-    let (losses, one_ms) = train_one_device::<B, S>(&config, &model, sampler(), options, &device)?;
+    let config = run_config(options);
+    let (losses, one_ms, _) =
+        train_one_device::<B, S>(&config, &model, sampler(), options, &device)?;
     let peers = run_peers::<B, _>(vec![device.clone(); k], |peer, device| {
-        let rank = peer.rank();
-        let mut trainer = Trainer::new_peer(
-            config.clone(),
-            model.clone(),
-            sampler(),
-            device.clone(),
-            peer,
-        )?;
-        let mut times = Vec::new();
-        let mut peer_losses = Vec::new();
-        for step in 0..options.steps {
-            let shard = step_batches::<B>(options, step as u64, &device)
-                .1
-                .swap_remove(rank);
-            let start = Instant::now();
-            peer_losses.push(trainer.train_step(shard, options.learning_rate)?.loss);
-            times.push(start.elapsed().as_secs_f64() * 1e3);
-        }
-        Ok((peer_losses, median(times)))
+        let run = train_peer(&config, model.clone(), sampler(), options, device, peer)?;
+        Ok((run.losses, run.step_ms))
     })?;
     let max_loss_diff = peers
         .iter()
@@ -209,13 +194,47 @@ fn compare_with<B: GatherBackend, S: NegativeSampler<B> + Send>(
     })
 }
 
-fn train_one_device<B: GatherBackend, S: NegativeSampler<B>>(
+/// What one peer's run left: its losses, median step time and model.
+pub(super) struct PeerRun<M> {
+    pub(super) losses: Vec<f64>,
+    pub(super) step_ms: f64,
+    pub(super) model: M,
+}
+
+/// `options.steps` steps of `peer` on its shard of each global batch.
+pub(super) fn train_peer<B: GatherBackend, S: NegativeSampler<B>>(
+    config: &TrainerConfig,
+    model: Model<B>,
+    sampler: S,
+    options: &CompareOptions,
+    device: B::Device,
+    peer: Peer,
+) -> Result<PeerRun<Model<B>>> {
+    let rank = peer.rank();
+    let mut trainer = Trainer::new_peer(config.clone(), model, sampler, device.clone(), peer)?;
+    let (mut losses, mut times) = (Vec::new(), Vec::new());
+    for step in 0..options.steps {
+        let shard = step_batches::<B>(options, step as u64, &device)
+            .1
+            .swap_remove(rank);
+        let start = Instant::now();
+        losses.push(trainer.train_step(shard, options.learning_rate)?.loss);
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(PeerRun {
+        losses,
+        step_ms: median(times),
+        model: trainer.into_model(),
+    })
+}
+
+pub(super) fn train_one_device<B: GatherBackend, S: NegativeSampler<B>>(
     config: &TrainerConfig,
     model: &Model<B>,
     sampler: S,
     options: &CompareOptions,
     device: &B::Device,
-) -> Result<(Vec<f64>, f64)> {
+) -> Result<(Vec<f64>, f64, Model<B>)> {
     let mut trainer = Trainer::new(config.clone(), model.clone(), sampler, device.clone())?;
     let (mut losses, mut times) = (Vec::new(), Vec::new());
     for step in 0..options.steps {
@@ -224,10 +243,10 @@ fn train_one_device<B: GatherBackend, S: NegativeSampler<B>>(
         losses.push(trainer.train_step(whole, options.learning_rate)?.loss);
         times.push(start.elapsed().as_secs_f64() * 1e3);
     }
-    Ok((losses, median(times)))
+    Ok((losses, median(times), trainer.into_model()))
 }
 
-fn build_model<B: GatherBackend>(seed: u64, device: &B::Device) -> Result<Model<B>> {
+pub(super) fn build_model<B: GatherBackend>(seed: u64, device: &B::Device) -> Result<Model<B>> {
     B::seed(device, seed);
     let model = SharedEncoderModel::new(
         MlpConfig::new(D_INPUT, vec![64], D_EMBED).init::<B>(device)?,
@@ -267,7 +286,7 @@ fn step_batches<B: GatherBackend>(
     (make(0..n), shards)
 }
 
-fn negatives_per_row(options: &CompareOptions) -> usize {
+pub(super) fn negatives_per_row(options: &CompareOptions) -> usize {
     match options.objective {
         ObjectiveKind::Symmetric => options.global_batch - 1,
         _ => 2 * options.global_batch - 2,
@@ -277,14 +296,24 @@ fn negatives_per_row(options: &CompareOptions) -> usize {
 /// The floats each peer all-reduces per step, as bytes: the gather is padded to the whole
 /// batch (contexts and samples, two id fields as two halves each), then the
 /// gradient vector and the three statistics.
-fn bytes_per_step(options: &CompareOptions, params: usize) -> usize {
+pub(super) fn bytes_per_step(options: &CompareOptions, params: usize) -> usize {
     let n = options.global_batch;
     let embeddings = n * 2 * D_EMBED;
     let ids = n * 2 * 2;
     4 * (embeddings + ids + params + 3)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(super) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+pub(super) fn run_config(options: &CompareOptions) -> TrainerConfig {
+    TrainerConfig {
+        learning_rate: options.learning_rate,
+        objective: options.objective,
+        seed: options.seed,
+        progress: false,
+        ..TrainerConfig::default()
+    }
 }

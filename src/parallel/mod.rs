@@ -28,6 +28,15 @@
 //! Peers in one process are threads ([`run_peers`]); the collective server is per backend
 //! type and process-wide, so [`run_peers`] holds a process lock while its peers run.
 //!
+//! Peers in several processes, on one machine or many, are nodes: each process registers
+//! one peer with [`NodeConfig::register`] and the nodes meet through burn-collective's
+//! global orchestrator ([`start_orchestrator`], run once, on any machine). The trainer is the
+//! same; [`compare_on_node`] is a whole node's run checked against one device. This needs
+//! the fix to burn-collective 0.21.0's cross-node barrier that this repository carries
+//! (its `vendor/burn-collective/PATCHED.md`): without it every process waits forever in its
+//! second all-reduce. A `[patch]` applies only to the workspace that declares it, so a
+//! project of your own that trains across processes needs the same entry.
+//!
 //! The gather needs equal shards: every peer the same number of rows.
 //!
 //! # Example: two peers, one gathered step
@@ -59,6 +68,8 @@ mod gather;
 mod gather_rows;
 mod gradients;
 mod local_rows;
+mod node_compare;
+mod nodes;
 mod param_values;
 mod peer;
 mod shard_check;
@@ -69,5 +80,7 @@ pub use compare::{compare_with_one_device, CompareOptions, CompareReport};
 pub use gather::{all_gather, gather_embeddings, GatherBackend};
 pub use gradients::all_reduce_gradients;
 pub use local_rows::select_local_rows;
+pub use node_compare::{compare_on_node, NodeReport};
+pub use nodes::{start_orchestrator, NodeConfig};
 pub use peer::{run_peers, GatherFault, Peer};
 pub use shard_check::{check_shard_equivalence, ShardCheck, ShardReport};

@@ -96,8 +96,11 @@ impl Peer {
         self.fault
     }
 
-    /// Leaves the collective group.
-    fn finish<B: AutodiffBackend>(&self) -> Result<()> {
+    /// Leaves the collective group (and, across nodes, the orchestrator's session).
+    ///
+    /// # Errors
+    /// [`Error::Collective`] when the peer was not registered.
+    pub fn finish<B: AutodiffBackend>(&self) -> Result<()> {
         collective::finish_collective::<B::InnerBackend>(self.id())
             .map_err(|e| collective_error("finish", self.rank, e))
     }
