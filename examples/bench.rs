@@ -23,8 +23,9 @@ mod common;
 #[derive(Parser, Debug)]
 #[command(version, about, allow_negative_numbers = true)]
 struct Args {
-    /// Workload name, or `all`: sgemm_1024, loss_n256, loss_n1024, loss_n4096, ntxent_n1024,
-    /// mi_step_b128, simclr_step_b256.
+    /// Workload name, or `all`: sgemm_1024, loss_n256, loss_n1024, loss_n4096, loss_n16384,
+    /// loss_n4096_tiled, loss_n65536_d128, ntxent_n1024, mi_step_b128, simclr_step_b256,
+    /// simclr_step_b1024, simclr_step_b1024_gradcache.
     #[arg(long, default_value = "all", value_parser = workload_name)]
     workload: Which,
     /// Backend: ndarray, wgpu (feature `wgpu`) or flex (feature `flex`).
@@ -39,7 +40,7 @@ struct Args {
     /// Timed runs (≥ 1).
     #[arg(long, default_value_t = 10, value_parser = common::at_least::<1>)]
     repeats: usize,
-    /// The convolution path of `simclr_step_b256`: auto (the backend's fastest), shifted
+    /// The convolution path of the simclr_step workloads: auto (the backend's fastest), shifted
     /// (matrix products over shifted rows) or native (the backend's conv2d).
     #[arg(long, default_value = "auto", value_parser = ["auto", "shifted", "native"])]
     conv_path: String,

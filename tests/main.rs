@@ -23,6 +23,7 @@ mod evaluation;
 mod example_errors;
 mod example_flags;
 mod gaussian_mi;
+mod grad_cache;
 mod guard_rails;
 mod launch;
 mod loss_gradients;

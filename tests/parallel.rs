@@ -62,12 +62,13 @@ backend_tests!(mask_row_selection_matches_dense);
 #[cfg(feature = "collective")]
 mod with_peers {
     use super::*;
-    use crate::common::{assert_close, random_vec, tensor2};
-    use infonce::critic::{BilinearCriticConfig, CosineCriticConfig};
-    use infonce::encoder::MlpConfig;
-    use infonce::model::{
-        MomentumEncoderModel, MomentumSchedule, PairBatch, SharedEncoderModel, TwoTowerModel,
+    use crate::common::small_models::{
+        flat_params, shared_model, two_tower_model, Batch, B, D_IN, OBJECTIVES,
     };
+    use crate::common::{assert_close, random_vec, tensor2};
+    use infonce::critic::CosineCriticConfig;
+    use infonce::encoder::MlpConfig;
+    use infonce::model::{MomentumEncoderModel, MomentumSchedule, PairBatch};
     use infonce::objective::ObjectiveKind;
     use infonce::parallel::{
         all_gather, check_shard_equivalence, run_peers, GatherBackend, GatherFault, Peer,
@@ -104,9 +105,7 @@ mod with_peers {
 
     backend_tests!(gather_forward_and_backward);
 
-    type B = infonce::backend::NdArrayAutodiff;
     const N: usize = 8;
-    const D_IN: usize = 5;
 
     /// A global batch of `N` pairs (labels in 3 classes) and its shards for `k` peers.
     fn batches(k: usize, seed: u64) -> (Batch, Vec<Batch>) {
@@ -132,42 +131,9 @@ mod with_peers {
             (0..k).map(|p| make(p * per..(p + 1) * per)).collect(),
         )
     }
-    type Batch = PairBatch<Tensor<B, 2>, Tensor<B, 2>>;
-
-    fn shared_model(
-    ) -> impl ContrastiveModel<B, Batch = Batch> + burn::module::AutodiffModule<B> + Sync {
-        let device = Default::default();
-        SharedEncoderModel::new(
-            MlpConfig::new(D_IN, vec![7], 4).init::<B>(&device).unwrap(),
-            CosineCriticConfig::new()
-                .with_temperature(0.5)
-                .init::<B>(&device)
-                .unwrap(),
-        )
-    }
-
-    fn two_tower_model(
-    ) -> impl ContrastiveModel<B, Batch = Batch> + burn::module::AutodiffModule<B> + Sync {
-        let device = Default::default();
-        TwoTowerModel::new(
-            MlpConfig::new(D_IN, vec![6], 4).init::<B>(&device).unwrap(),
-            MlpConfig::new(D_IN, vec![], 3).init::<B>(&device).unwrap(),
-            BilinearCriticConfig::new(4, 3).init::<B>(&device).unwrap(),
-        )
-    }
 
     fn objectives() -> Vec<ObjectiveKind> {
-        [
-            "info-nce",
-            "decoupled",
-            "debiased:0.1",
-            "hard-negative:1.0,0.1",
-            "supcon",
-            "symmetric",
-        ]
-        .iter()
-        .map(|s| s.parse().unwrap())
-        .collect()
+        OBJECTIVES.iter().map(|s| s.parse().unwrap()).collect()
     }
 
     fn check<M>(
@@ -467,19 +433,6 @@ mod with_peers {
         for (_, started) in &out {
             assert_eq!(started, &out[0].0);
         }
-    }
-
-    /// Every float parameter of a module, flattened, in visiting order.
-    fn flat_params<M: burn::module::Module<B>>(m: &M) -> Vec<f64> {
-        struct Flat(Vec<f64>);
-        impl burn::module::ModuleVisitor<B> for Flat {
-            fn visit_float<const D: usize>(&mut self, p: &burn::module::Param<Tensor<B, D>>) {
-                self.0.extend(values(p.val()));
-            }
-        }
-        let mut flat = Flat(Vec::new());
-        m.visit(&mut flat);
-        flat.0
     }
 
     /// Unequal shards are a typed error on every peer, not a hang or a wrong answer.

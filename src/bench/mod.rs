@@ -52,6 +52,10 @@ pub fn time_workload<B: AutodiffBackend>(
         Workload::LossN65536D128 => loss_workloads::info_nce::<B>(65536, true, options, device),
         Workload::NtxentN1024 => loss_workloads::nt_xent::<B>(1024, options, device),
         Workload::MiStepB128 => step_workloads::mi_step::<B>(128, options, device),
-        Workload::SimclrStepB256 => step_workloads::simclr_step::<B>(256, options, device),
+        Workload::SimclrStepB256 => step_workloads::simclr_step::<B>(256, None, options, device),
+        Workload::SimclrStepB1024 => step_workloads::simclr_step::<B>(1024, None, options, device),
+        Workload::SimclrStepB1024Gradcache => {
+            step_workloads::simclr_step::<B>(1024, Some(256), options, device)
+        }
     }
 }

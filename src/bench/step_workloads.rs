@@ -36,9 +36,11 @@ pub(super) fn mi_step<B: AutodiffBackend>(
 }
 
 /// The reference CNN on two views of `batch` uniform-noise 32×32×3 images, NT-Xent at
-/// τ = 0.5 (cosine critic, two-view sampler), Adam 1e-3.
+/// τ = 0.5 (cosine critic, two-view sampler), Adam 1e-3; with gradient caching over chunks
+/// of `chunk` pairs when given.
 pub(super) fn simclr_step<B: AutodiffBackend>(
     batch: usize,
+    chunk: Option<usize>,
     options: &WorkloadOptions,
     device: &B::Device,
 ) -> Result<Timing> {
@@ -54,7 +56,11 @@ pub(super) fn simclr_step<B: AutodiffBackend>(
     let views = || Tensor::<B, 4>::random([batch, 3, 32, 32], Distribution::Default, device);
     let pairs = PairBatch::new(views(), views());
     time_iterations(options, None, || {
-        trainer.train_step(pairs.clone(), 1e-3).map(|_| ())
+        match chunk {
+            Some(c) => trainer.train_step_cached(pairs.clone(), c, 1e-3),
+            None => trainer.train_step(pairs.clone(), 1e-3),
+        }
+        .map(|_| ())
     })
 }
 

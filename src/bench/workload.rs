@@ -33,11 +33,17 @@ pub enum Workload {
     /// `simclr_step_b256`: one trainer step of the reference CNN on two views of 256
     /// 32×32×3 images, NT-Xent τ 0.5, Adam.
     SimclrStepB256,
+    /// `simclr_step_b1024`: the same step on 1024 images.
+    SimclrStepB1024,
+    /// `simclr_step_b1024_gradcache`: `simclr_step_b1024` with gradient caching, the CNN
+    /// seeing 256 images of each view at a time
+    /// ([`crate::trainer::Trainer::train_step_cached`]).
+    SimclrStepB1024Gradcache,
 }
 
 impl Workload {
     /// Every workload, in the order `--workload all` runs them.
-    pub const ALL: [Workload; 10] = [
+    pub const ALL: [Workload; 12] = [
         Workload::Sgemm1024,
         Workload::LossN256,
         Workload::LossN1024,
@@ -48,6 +54,8 @@ impl Workload {
         Workload::NtxentN1024,
         Workload::MiStepB128,
         Workload::SimclrStepB256,
+        Workload::SimclrStepB1024,
+        Workload::SimclrStepB1024Gradcache,
     ];
 
     /// The workload's name, as the benchmark tables and the PyTorch reference spell it.
@@ -63,6 +71,8 @@ impl Workload {
             Workload::NtxentN1024 => "ntxent_n1024",
             Workload::MiStepB128 => "mi_step_b128",
             Workload::SimclrStepB256 => "simclr_step_b256",
+            Workload::SimclrStepB1024 => "simclr_step_b1024",
+            Workload::SimclrStepB1024Gradcache => "simclr_step_b1024_gradcache",
         }
     }
 }

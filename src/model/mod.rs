@@ -10,6 +10,7 @@ mod batch;
 mod ema;
 mod momentum;
 mod shared;
+mod split;
 mod traits;
 mod two_tower;
 
@@ -17,5 +18,6 @@ pub use batch::{NegativeLayout, PairBatch};
 pub use ema::{ema_update, independent_copy};
 pub use momentum::{MomentumEncoderModel, MomentumSchedule};
 pub use shared::SharedEncoderModel;
+pub use split::SplitBatch;
 pub use traits::ContrastiveModel;
 pub use two_tower::TwoTowerModel;

@@ -15,6 +15,7 @@ mod checkpoint;
 mod config;
 mod data_parallel;
 mod fit;
+mod grad_cache;
 mod guard_probe;
 mod history;
 mod optimizer;

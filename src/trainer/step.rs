@@ -46,6 +46,33 @@ where
         lr: f64,
         immediate: bool,
     ) -> Result<()> {
+        self.step_with(lr, immediate, |trainer, model| {
+            trainer.plain_gradients(model, batch)
+        })
+    }
+
+    /// The loss and the parameters' gradients of one batch, in one forward and backward pass.
+    fn plain_gradients(&mut self, model: &M, batch: M::Batch) -> Result<StepGradients<B>> {
+        let (out, detached) = self.forward(model, batch)?;
+        let grads = GradientsParams::from_grads(
+            self.loss_to_differentiate(out.loss.clone()).backward(),
+            model,
+        );
+        Ok(StepGradients {
+            out,
+            detached,
+            grads,
+        })
+    }
+
+    /// One step whose loss and gradients `compute` produces from the model; then as
+    /// [`Self::step_on_device`].
+    pub(super) fn step_with(
+        &mut self,
+        lr: f64,
+        immediate: bool,
+        compute: impl FnOnce(&mut Self, &M) -> Result<StepGradients<B>>,
+    ) -> Result<()> {
         B::seed(&self.device, derive_seed(self.config.seed, self.step));
         let model = self.model.take().expect("model present between steps");
         if !immediate && self.window.is_none() {
@@ -55,14 +82,14 @@ where
             };
             self.window = Some(Window::new(self.step, snapshot));
         }
-        let (out, detached) = match self.forward(&model, batch) {
+        let StepGradients {
+            out,
+            detached,
+            grads,
+        } = match compute(self, &model) {
             Ok(v) => v,
             Err(e) => return self.abandon_step(model, e),
         };
-        let grads = GradientsParams::from_grads(
-            self.loss_to_differentiate(out.loss.clone()).backward(),
-            &model,
-        );
         let grads = match self.reduce_gradients(&model, grads) {
             Ok(g) => g,
             Err(e) => return self.abandon_step(model, e),
@@ -196,6 +223,15 @@ where
     /// Embeddings → candidate set → log-scores → objective.
     fn forward(&mut self, model: &M, batch: M::Batch) -> Result<(LossOutput<B>, Embeddings<B>)> {
         let embeddings = self.gather(model.embed(batch)?)?;
+        self.loss_of(model, embeddings)
+    }
+
+    /// Candidate set → log-scores → objective, from a batch's embeddings.
+    pub(super) fn loss_of(
+        &mut self,
+        model: &M,
+        embeddings: Embeddings<B>,
+    ) -> Result<(LossOutput<B>, Embeddings<B>)> {
         let detached = embeddings.detach();
         let set = self.sampler.candidates(embeddings)?;
         let set = self.local_rows(set)?;
@@ -208,8 +244,16 @@ where
     }
 }
 
+/// What a step's passes produced: the loss, the embeddings without graph (for the
+/// sampler's hook) and the parameters' gradients.
+pub(super) struct StepGradients<B: AutodiffBackend> {
+    pub(super) out: LossOutput<B>,
+    pub(super) detached: Embeddings<B>,
+    pub(super) grads: GradientsParams,
+}
+
 /// The backend seed of a step.
-fn derive_seed(seed: u64, step: u64) -> u64 {
+pub(super) fn derive_seed(seed: u64, step: u64) -> u64 {
     use rand::Rng;
     derive_rng(seed, step, BACKEND_STREAM).next_u64()
 }

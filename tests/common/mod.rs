@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod small_models;
+
 use burn::tensor::{backend::Backend, ElementConversion, Tensor, TensorData};
 use rand::{RngExt, SeedableRng};
 
