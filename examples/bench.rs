@@ -28,7 +28,7 @@ struct Args {
     /// simclr_step_b1024, simclr_step_b1024_gradcache.
     #[arg(long, default_value = "all", value_parser = workload_name)]
     workload: Which,
-    /// Backend: ndarray, wgpu (feature `wgpu`) or flex (feature `flex`).
+    /// Backend: ndarray, wgpu (feature `wgpu`), flex (feature `flex`) or cuda (feature `cuda`).
     #[arg(long, default_value = "ndarray")]
     backend: BackendKind,
     /// Print JSON lines only (otherwise a header line too).

@@ -31,7 +31,7 @@ const FLAGS: &[(&str, &str)] = &[
 #[derive(Parser, Debug)]
 #[command(version, about, allow_negative_numbers = true)]
 struct Args {
-    /// Backend: ndarray, wgpu (feature `wgpu`) or flex (feature `flex`).
+    /// Backend: ndarray, wgpu (feature `wgpu`), flex (feature `flex`) or cuda (feature `cuda`).
     #[arg(long, default_value = "ndarray")]
     backend: BackendKind,
     /// Training pairs (≥ 2); the test split has a quarter as many (at least 20).

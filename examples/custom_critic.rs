@@ -62,7 +62,7 @@ fn distance_critic<B: Backend>(d_in: usize, d_out: usize, device: &B::Device) ->
 #[derive(Parser, Debug)]
 #[command(version, about, allow_negative_numbers = true)]
 struct Args {
-    /// Backend: ndarray, wgpu (feature `wgpu`) or flex (feature `flex`).
+    /// Backend: ndarray, wgpu (feature `wgpu`), flex (feature `flex`) or cuda (feature `cuda`).
     #[arg(long, default_value = "ndarray")]
     backend: BackendKind,
     /// True mutual information of the data, nats (finite, > 0).

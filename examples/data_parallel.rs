@@ -33,7 +33,7 @@ const FLAGS: &[(&str, &str)] = &[("global_batch", "--batch-size"), ("learning_ra
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Backend: ndarray, wgpu (feature `wgpu`) or flex (feature `flex`).
+    /// Backend: ndarray, wgpu (feature `wgpu`), flex (feature `flex`) or cuda (feature `cuda`).
     #[arg(long, default_value = "ndarray")]
     backend: BackendKind,
     /// Number of peers (≥ 1).

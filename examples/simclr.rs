@@ -47,7 +47,7 @@ struct Args {
     /// hard-negative: concentration β ≥ 0 (default 1).
     #[arg(long, value_parser = common::non_negative)]
     beta: Option<f64>,
-    /// Backend: ndarray, wgpu (feature `wgpu`) or flex (feature `flex`).
+    /// Backend: ndarray, wgpu (feature `wgpu`), flex (feature `flex`) or cuda (feature `cuda`).
     #[arg(long, default_value = "ndarray")]
     backend: BackendKind,
     /// synthetic, idx:DIR (MNIST files), cifar10:DIR (binary batches) or folder:DIR.

@@ -23,6 +23,11 @@ pub type WgpuAutodiff = burn::backend::Autodiff<burn::backend::Wgpu>;
 #[cfg(feature = "flex")]
 pub type FlexAutodiff = burn::backend::Autodiff<burn::backend::Flex>;
 
+/// NVIDIA GPU backend (`burn-cuda`, CUDA driver loaded at run time), with autodiff.
+/// Feature `cuda`.
+#[cfg(feature = "cuda")]
+pub type CudaAutodiff = burn::backend::Autodiff<burn::backend::Cuda>;
+
 /// A backend named on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,6 +38,8 @@ pub enum BackendKind {
     Wgpu,
     /// `flex`
     Flex,
+    /// `cuda`
+    Cuda,
 }
 
 impl BackendKind {
@@ -48,6 +55,9 @@ impl BackendKind {
         if cfg!(feature = "flex") {
             v.push(BackendKind::Flex);
         }
+        if cfg!(feature = "cuda") {
+            v.push(BackendKind::Cuda);
+        }
         v
     }
 
@@ -57,6 +67,7 @@ impl BackendKind {
             BackendKind::NdArray => "ndarray",
             BackendKind::Wgpu => "wgpu",
             BackendKind::Flex => "flex",
+            BackendKind::Cuda => "cuda",
         }
     }
 }
@@ -70,16 +81,17 @@ impl fmt::Display for BackendKind {
 impl FromStr for BackendKind {
     type Err = Error;
 
-    /// Parses `ndarray`, `wgpu` or `flex`, and refuses one this build lacks.
+    /// Parses `ndarray`, `wgpu`, `flex` or `cuda`, and refuses one this build lacks.
     fn from_str(s: &str) -> Result<Self> {
         let kind = match s.to_ascii_lowercase().as_str() {
             "ndarray" | "cpu" => BackendKind::NdArray,
             "wgpu" | "gpu" => BackendKind::Wgpu,
             "flex" => BackendKind::Flex,
+            "cuda" => BackendKind::Cuda,
             other => {
                 return Err(Error::config(
                     "backend",
-                    format!("unknown backend `{other}`; expected ndarray, wgpu or flex"),
+                    format!("unknown backend `{other}`; expected ndarray, wgpu, flex or cuda"),
                 ))
             }
         };
@@ -114,37 +126,62 @@ pub fn exit_code(result: Result<()>) -> std::process::ExitCode {
 #[cfg(feature = "wgpu")]
 pub fn probe_wgpu() -> Result<burn::backend::wgpu::WgpuDevice> {
     use std::sync::OnceLock;
-    // Probed once per process: adapter discovery is not safe to race, and swapping the
-    // panic hook is process-wide.
-    static PROBE: OnceLock<std::result::Result<burn::backend::wgpu::WgpuDevice, String>> =
-        OnceLock::new();
+    // Probed once per process: adapter discovery is not safe to race.
+    static PROBE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    let device = burn::backend::wgpu::WgpuDevice::default();
     PROBE
-        .get_or_init(|| {
-            use burn::tensor::Tensor;
-            let device = burn::backend::wgpu::WgpuDevice::default();
-            let probe = device.clone();
-            let hook = std::panic::take_hook();
-            std::panic::set_hook(Box::new(|_| {}));
-            let result = std::panic::catch_unwind(move || {
-                let t = Tensor::<burn::backend::Wgpu, 1>::from_floats([1.0, 2.0], &probe);
-                t.sum().into_data()
-            });
-            std::panic::set_hook(hook);
-            result.map(|_| device).map_err(|payload| {
-                payload
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "unknown panic".into())
-            })
-        })
+        .get_or_init(|| tiny_operation::<burn::backend::Wgpu>(&device))
         .clone()
+        .map(|()| device)
         .map_err(|msg| {
             Error::BackendUnavailable(format!(
                 "no wgpu adapter ({msg}); on a machine without a GPU install Mesa's software \
                  Vulkan (apt-get install mesa-vulkan-drivers)"
             ))
         })
+}
+
+/// Checks that a CUDA device and driver exist by running one tiny operation on the
+/// default device; [`Error::BackendUnavailable`] otherwise (burn-cuda panics).
+#[cfg(feature = "cuda")]
+pub fn probe_cuda() -> Result<burn::backend::cuda::CudaDevice> {
+    use std::sync::OnceLock;
+    static PROBE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    let device = burn::backend::cuda::CudaDevice::default();
+    PROBE
+        .get_or_init(|| tiny_operation::<burn::backend::Cuda>(&device))
+        .clone()
+        .map(|()| device)
+        .map_err(|msg| {
+            Error::BackendUnavailable(format!(
+                "no CUDA device ({msg}); the cuda backend needs an NVIDIA GPU and its driver"
+            ))
+        })
+}
+
+/// Runs one tiny operation on `device`; a panic (no adapter, no driver) comes back as its
+/// message. Swaps the process-wide panic hook while it runs, so call it once per backend.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn tiny_operation<Bk: burn::tensor::backend::Backend>(
+    device: &Bk::Device,
+) -> std::result::Result<(), String> {
+    use burn::tensor::Tensor;
+    let probe = device.clone();
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    // The device handle is only read inside; a panic leaves nothing half-updated behind.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let t = Tensor::<Bk, 1>::from_floats([1.0, 2.0], &probe);
+        t.sum().into_data()
+    }));
+    std::panic::set_hook(hook);
+    result.map(|_| ()).map_err(|payload| {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown panic".into())
+    })
 }
 
 /// Calls `$run::<B>(device, args…)` with the autodiff backend type named by a
@@ -182,6 +219,11 @@ macro_rules! with_backend {
             $crate::backend::BackendKind::Flex => {
                 $run::<$crate::backend::FlexAutodiff>(::core::default::Default::default() $(, $arg)*)
             }
+            #[cfg(feature = "cuda")]
+            $crate::backend::BackendKind::Cuda => match $crate::backend::probe_cuda() {
+                Ok(device) => $run::<$crate::backend::CudaAutodiff>(device $(, $arg)*),
+                Err(e) => Err(e.into()),
+            },
             #[allow(unreachable_patterns)]
             other => Err($crate::Error::BackendUnavailable(format!("`{other}` is not compiled in")).into()),
         }

@@ -5,7 +5,7 @@
 //! encoders, augmentation, evaluation, Burn's autodiff operations) into its own binary once
 //! per backend, which takes minutes of build time per binary. The functions here take a
 //! [`BackendKind`] instead and call instances compiled in this library, one per backend
-//! built in (features `ndarray`, `wgpu`, `flex`), so command-line tools that only choose the
+//! built in (features `ndarray`, `wgpu`, `flex`, `cuda`), so command-line tools that only choose the
 //! backend at run time link them instead of compiling them again. The crate's examples are
 //! built on these; call the generic functions when you bring your own model types.
 //!

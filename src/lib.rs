@@ -41,7 +41,8 @@
 //! non-finite check are read back every few steps, not every step.
 //!
 //! The backend is a type parameter: `Autodiff<NdArray>` on the CPU, `Autodiff<Wgpu>` on
-//! the GPU (feature `wgpu`), `Autodiff<Flex>` (feature `flex`). A program that only picks
+//! the GPU (feature `wgpu`), `Autodiff<Flex>` (feature `flex`), `Autodiff<Cuda>` on NVIDIA
+//! GPUs (feature `cuda`). A program that only picks
 //! the backend at run time calls [`launch`], whose recipes are compiled once inside this
 //! crate for every backend built in, instead of once per binary; [`bench`](mod@crate::bench) holds the
 //! benchmark workloads. With the `collective` feature, `parallel` trains one global batch
@@ -57,7 +58,12 @@ pub mod encoder;
 mod error;
 pub mod eval;
 pub mod io;
-#[cfg(any(feature = "ndarray", feature = "wgpu", feature = "flex"))]
+#[cfg(any(
+    feature = "ndarray",
+    feature = "wgpu",
+    feature = "flex",
+    feature = "cuda"
+))]
 pub mod launch;
 pub mod loss;
 pub mod model;

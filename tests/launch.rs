@@ -72,3 +72,14 @@ fn invalid_settings_come_back_as_errors_through_the_entry_point() {
     let result = infonce::launch::simclr(BackendKind::NdArray, &config, data);
     assert!(matches!(result, Err(Error::InvalidTemperature(t)) if t == 0.0));
 }
+
+/// `--backend cuda` names the feature to rebuild with when it is not compiled in.
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn cuda_not_built_in_names_its_feature() {
+    let result = "cuda".parse::<BackendKind>();
+    assert!(
+        matches!(result, Err(Error::BackendUnavailable(ref m)) if m.contains("--features cuda")),
+        "{result:?}"
+    );
+}

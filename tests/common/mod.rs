@@ -30,6 +30,16 @@ macro_rules! backend_tests {
                 }
             )*
         }
+        #[cfg(feature = "cuda")]
+        mod cuda_backend {
+            $(
+                #[test]
+                fn $name() {
+                    let device = infonce::backend::probe_cuda().expect("cuda tests need a GPU");
+                    super::$name::<infonce::backend::CudaAutodiff>(&device);
+                }
+            )*
+        }
     };
 }
 
@@ -52,6 +62,16 @@ macro_rules! backend_kind_tests {
                 fn $name() {
                     let _ = $crate::common::wgpu_device();
                     super::$name(infonce::backend::BackendKind::Wgpu);
+                }
+            )*
+        }
+        #[cfg(feature = "cuda")]
+        mod cuda_backend {
+            $(
+                #[test]
+                fn $name() {
+                    infonce::backend::probe_cuda().expect("cuda tests need a GPU");
+                    super::$name(infonce::backend::BackendKind::Cuda);
                 }
             )*
         }
