@@ -35,13 +35,31 @@ def json_lines(cmd, env):
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def crate_run(exe, backend, workloads, args, env):
+def crate_run(exe, backend, workloads, args, env, extra=()):
     lines = []
     for w in workloads:
         cmd = [exe, "--workload", w, "--backend", backend, "--json", "--repeats", str(args.repeats),
-               "--warmup", str(args.warmup)]
+               "--warmup", str(args.warmup), *extra]
         lines += json_lines(cmd, env)
     return lines
+
+
+def variant(spec, default_exe):
+    """`LABEL BACKEND [binary=PATH] [env:NAME=VALUE ...] [FLAG=VALUE ...]`: a column of the
+    table, the bench binary to run (another build, say with `--features openblas`),
+    environment variables for it, and bench flags (`loss-kernel=composed` passes
+    `--loss-kernel composed`)."""
+    label, backend, *rest = spec
+    exe, env, extra = default_exe, {}, []
+    for item in rest:
+        key, _, value = item.partition("=")
+        if key == "binary":
+            exe = value
+        elif key.startswith("env:"):
+            env[key[4:]] = value
+        else:
+            extra += ["--" + key, value]
+    return {"label": label, "backend": backend, "exe": exe, "env": env, "extra": extra}
 
 
 def torch_run(workloads, args, env):
@@ -97,25 +115,39 @@ def main():
         "sgemm_1024", "loss_n256", "loss_n1024", "loss_n4096", "ntxent_n1024", "mi_step_b128",
         "simclr_step_b256"])
     p.add_argument("--binary", help="the bench example (default: $CARGO_TARGET_DIR/release/examples/bench)")
+    p.add_argument("--variant", nargs="+", action="append", default=[],
+                   metavar="LABEL BACKEND [binary=PATH] [env:NAME=VALUE] [FLAG=VALUE]",
+                   help="a column beside --backends: another build, environment or bench flags "
+                        "(repeatable), e.g. --variant composed ndarray loss-kernel=composed")
     p.add_argument("--json", help="write every run's lines here")
     args = p.parse_args()
     exe = args.binary or os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "examples", "bench")
     if not os.path.exists(exe):
         sys.exit(f"{exe} not found: run `cargo build --release --example bench` first")
     env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
+    columns = [variant([b, b], exe) for b in args.backends] + \
+        [variant(v, exe) for v in args.variant]
+    for c in columns:
+        if not os.path.exists(c["exe"]):
+            sys.exit(f"{c['exe']} not found (column {c['label']})")
     runs = {}
     for r in range(args.rounds):
         print(f"# round {r + 1}/{args.rounds}", file=sys.stderr, flush=True)
-        for b in args.backends:
-            for line in crate_run(exe, b, args.workloads, args, env):
-                runs.setdefault((b, line["workload"]), []).append(line)
+        for c in columns:
+            lines = crate_run(c["exe"], c["backend"], args.workloads, args, dict(env, **c["env"]),
+                              c["extra"])
+            for line in lines:
+                runs.setdefault((c["label"], line["workload"]), []).append(line)
         for line in torch_run(args.workloads, args, env):
             runs.setdefault(("pytorch", line["workload"]), []).append(line)
     medians = {k: statistics.median(l["median_ms"] for l in v) for k, v in runs.items()}
     peaks = {k: max(l.get("peak_rss_mb", 0.0) for l in v) for k, v in runs.items()}
     print(f"# {machine()}; {args.threads} threads each; median of {args.rounds} alternated rounds")
     print("# python3 " + " ".join(shlex.quote(a) for a in sys.argv))
-    print(table(medians, peaks, args.backends, args.workloads))
+    for c in columns[len(args.backends):]:
+        print(f"# {c['label']}: {c['backend']}, {c['exe']} {' '.join(c['extra'])} "
+              + " ".join(f"{k}={v}" for k, v in c["env"].items()))
+    print(table(medians, peaks, [c["label"] for c in columns], args.workloads))
     if args.json:
         with open(args.json + ".tmp", "w") as f:
             for (who, w), lines in sorted(runs.items()):

@@ -16,6 +16,7 @@ use clap::Parser;
 use infonce::backend::BackendKind;
 use infonce::bench::{Workload, WorkloadOptions};
 use infonce::encoder::ConvPath;
+use infonce::loss::LossKernel;
 
 mod common;
 
@@ -44,6 +45,10 @@ struct Args {
     /// (matrix products over shifted rows) or native (the backend's conv2d).
     #[arg(long, default_value = "auto", value_parser = ["auto", "shifted", "native"])]
     conv_path: String,
+    /// The InfoNCE implementation of the loss workloads: auto (the fused kernel where the
+    /// backend has one) or composed (Burn's element-wise operations), to compare them.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "composed"])]
+    loss_kernel: String,
 }
 
 /// Peak resident set size of this process, MiB (Linux; 0 elsewhere).
@@ -70,6 +75,10 @@ fn run_one(args: &Args, workload: Workload) -> infonce::Result<()> {
             "native" => Some(ConvPath::Native),
             _ => None,
         },
+        loss_kernel: match args.loss_kernel.as_str() {
+            "composed" => LossKernel::Composed,
+            _ => LossKernel::Auto,
+        },
     };
     let timing = infonce::launch::bench(args.backend, workload, &options)?;
     let mut line = serde_json::json!({
@@ -81,6 +90,7 @@ fn run_one(args: &Args, workload: Workload) -> infonce::Result<()> {
         "backend": args.backend.to_string(),
         "repeats": timing.repeats,
         "conv_path": args.conv_path,
+        "loss_kernel": args.loss_kernel,
     });
     if let Some(gflops) = timing.gflops {
         line["gflops"] = serde_json::json!(gflops);
@@ -118,6 +128,7 @@ fn run_all(args: &Args) -> ExitCode {
             .args(["--json", "--warmup", &args.warmup.to_string()])
             .args(["--repeats", &args.repeats.to_string()])
             .args(["--conv-path", &args.conv_path])
+            .args(["--loss-kernel", &args.loss_kernel])
             .status();
         if !matches!(status, Ok(s) if s.success()) {
             eprintln!("error: workload {w} failed");

@@ -16,14 +16,16 @@
 //! - [`NegativeSampler`]: where the candidates come from, and which are positives and valid
 //!   for each row ([`sampler`]).
 //! - [`objective::Objective`]: what is minimised over them ([`objective`], on the
-//!   [`loss`] family's one stable masked log-sum-exp).
+//!   [`loss`] family's one stable masked log-sum-exp, fused into three passes over the
+//!   scores on the CPU backends).
 //! - [`ContrastiveModel`]: one Burn module owning encoders and critic, with a hook after
 //!   each optimiser step ([`model`]).
 //! - [`trainer`]: the backend-generic training loop.
 //!
 //! Built on them: [`cpc`] (Contrastive Predictive Coding on sequences, with the walk from
 //! the formula above to the code and a source whose optimum is known in closed form) and
-//! [`recipes`] (SimCLR on images).
+//! [`recipes`] (SimCLR on images). [`allocator`] keeps freed memory in the process, which
+//! spares a CPU step the page faults of its large tensors.
 //!
 //! # The data path
 //!
@@ -48,6 +50,7 @@
 //! benchmark workloads. With the `collective` feature, `parallel` trains one global batch
 //! across data-parallel peers, every peer's rows contrasted with every other peer's.
 
+pub mod allocator;
 pub mod backend;
 pub mod bench;
 pub mod clip;

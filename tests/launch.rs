@@ -33,7 +33,7 @@ fn quick() -> WorkloadOptions {
     WorkloadOptions {
         warmup: 0,
         repeats: 3,
-        conv_path: None,
+        ..WorkloadOptions::default()
     }
 }
 

@@ -22,6 +22,7 @@ mod errors;
 mod evaluation;
 mod example_errors;
 mod example_flags;
+mod fused_loss;
 mod gaussian_mi;
 mod grad_cache;
 mod guard_rails;

@@ -11,7 +11,14 @@ use clap::Parser;
 /// Parses the command line. `--help` and `--version` print and exit 0; a bad flag prints
 /// one line (`error: invalid value '0' for '--batch-size <N>': must be an integer ≥ 2`) and
 /// the caller exits with status 2.
+///
+/// It also keeps freed memory in the process for reuse
+/// (`infonce::allocator::retain_freed_memory`) unless `INFONCE_SYSTEM_MALLOC` is set, which
+/// keeps the C library's defaults (to measure the difference).
 pub fn parse<T: Parser>() -> Result<T, ExitCode> {
+    if std::env::var_os("INFONCE_SYSTEM_MALLOC").is_none() {
+        infonce::allocator::retain_freed_memory();
+    }
     T::try_parse().map_err(|e| {
         if !e.use_stderr() {
             e.exit();

@@ -2,10 +2,10 @@
 //! gradients (which waits for an asynchronous device).
 
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{Distribution, ElementConversion, Int, Tensor};
+use burn::tensor::{Distribution, ElementConversion, Tensor};
 
 use super::timing::{time_iterations, Timing, WorkloadOptions};
-use crate::loss;
+use crate::loss::{self, LossKernel, Mask};
 use crate::Result;
 
 /// Embedding width of the loss workloads.
@@ -53,8 +53,9 @@ pub(super) fn info_nce<B: AutodiffBackend>(
         let loss = match tile {
             Some(tile) => loss::tiled_info_nce(qa, qb, 0.1, tile)?,
             None => {
-                let targets = Tensor::<B, 1, Int>::arange(0..n as i64, device);
-                loss::info_nce(qa.matmul(qb.transpose()).div_scalar(0.1), targets)?
+                let logits = qa.matmul(qb.transpose()).div_scalar(0.1);
+                let diagonal = Mask::Diagonal { offset: 0 };
+                loss::info_nce_with_masks_using(logits, &diagonal, None, options.loss_kernel)?.loss
             }
         };
         read_back_gradients(loss, &a, &b)
@@ -71,8 +72,31 @@ pub(super) fn nt_xent<B: AutodiffBackend>(
     let flops = 6.0 * (4 * n * n * DIM) as f64;
     time_iterations(options, Some(flops), || {
         let (a, b) = (z1.clone().require_grad(), z2.clone().require_grad());
-        read_back_gradients(loss::nt_xent(a.clone(), b.clone(), 0.5)?, &a, &b)
+        let loss = match options.loss_kernel {
+            LossKernel::Auto => loss::nt_xent(a.clone(), b.clone(), 0.5)?,
+            LossKernel::Composed => composed_nt_xent(a.clone(), b.clone(), 0.5)?,
+        };
+        read_back_gradients(loss, &a, &b)
     })
+}
+
+/// [`loss::nt_xent`] through the composed operations.
+fn composed_nt_xent<B: AutodiffBackend>(
+    a: Tensor<B, 2>,
+    b: Tensor<B, 2>,
+    temperature: f64,
+) -> Result<Tensor<B, 1>> {
+    let z = loss::l2_normalize(Tensor::cat(vec![a, b], 0));
+    let batch = z.dims()[0] / 2;
+    let scores = z.clone().matmul(z.transpose()).div_scalar(temperature);
+    let not_self = Mask::Diagonal { offset: 0 }.not();
+    let out = loss::info_nce_with_masks_using(
+        scores,
+        &Mask::TwoView { batch },
+        Some(&not_self),
+        LossKernel::Composed,
+    )?;
+    Ok(out.loss)
 }
 
 /// An `n × 128` standard normal batch, without gradient.

@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use crate::encoder::ConvPath;
+use crate::loss::LossKernel;
 use crate::{Error, Result};
 
 /// How a workload is timed.
@@ -15,6 +16,9 @@ pub struct WorkloadOptions {
     /// The convolution path of `simclr_step_b256`; `None` takes the backend's fastest
     /// ([`ConvPath::fastest_for`]).
     pub conv_path: Option<ConvPath>,
+    /// The InfoNCE implementation of the loss workloads: the fused kernel where the backend
+    /// has one (the default), or the composed operations, to compare the two.
+    pub loss_kernel: LossKernel,
 }
 
 impl Default for WorkloadOptions {
@@ -23,6 +27,7 @@ impl Default for WorkloadOptions {
             warmup: 3,
             repeats: 10,
             conv_path: None,
+            loss_kernel: LossKernel::Auto,
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::{Error, Result};
 
@@ -24,7 +25,8 @@ pub struct FolderLock {
 }
 
 impl FolderLock {
-    /// Takes the lock on `dir` (created if missing), or fails at once.
+    /// Takes the lock on `dir` (created if missing), or fails at once (after up to a second
+    /// when the holder is this process: see [`OWN_LOCK_GRACE`]).
     ///
     /// # Errors
     /// [`Error::FolderInUse`] naming the folder and the holder's process id when another
@@ -39,16 +41,7 @@ impl FolderLock {
             .truncate(false)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(Error::FolderInUse {
-                    dir: dir.to_path_buf(),
-                    holder: holder_pid(&mut file),
-                })
-            }
-            Err(TryLockError::Error(e)) => return Err(Error::io(&path, e)),
-        }
+        lock_or_refuse(&mut file, dir, &path)?;
         let record_pid = |f: &mut File| -> std::io::Result<()> {
             f.set_len(0)?;
             f.seek(SeekFrom::Start(0))?;
@@ -85,6 +78,34 @@ impl FolderLock {
     /// The folder this lock guards.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+}
+
+/// How long a lock recorded by this very process is waited for: a child process started
+/// between this process's taking and releasing the lock keeps it until that child execs
+/// (its inherited descriptor closes then), a few milliseconds at most.
+const OWN_LOCK_GRACE: Duration = Duration::from_secs(1);
+
+/// Takes the lock on `file`: fails at once when another process holds it, and after
+/// [`OWN_LOCK_GRACE`] when this process does.
+fn lock_or_refuse(file: &mut File, dir: &Path, path: &Path) -> Result<()> {
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) => {
+                let holder = holder_pid(file);
+                let ours = holder == Some(std::process::id());
+                if !ours || started.elapsed() > OWN_LOCK_GRACE {
+                    return Err(Error::FolderInUse {
+                        dir: dir.to_path_buf(),
+                        holder,
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(TryLockError::Error(e)) => return Err(Error::io(path, e)),
+        }
     }
 }
 

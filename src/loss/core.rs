@@ -3,6 +3,7 @@
 
 use burn::tensor::{activation::log_softmax, backend::Backend, Bool, Int, Tensor};
 
+use super::fused::{has_fused_kernel, try_fused, LossKernel};
 use super::{check_scores, BoundKind, LossOutput, Mask};
 use crate::Result;
 
@@ -234,6 +235,55 @@ pub fn info_nce_with_masks<B: Backend>(
     positives: &Mask<B>,
     valid: Option<&Mask<B>>,
 ) -> Result<LossOutput<B>> {
+    info_nce_with_masks_using(log_scores, positives, valid, LossKernel::Auto)
+}
+
+/// [`info_nce_with_masks`] through the implementation `kernel` picks: the fused kernel
+/// (three passes over the scores, its own backward) where the backend has one and the
+/// candidate set allows it, or Burn's composed operations. Both give the same values and
+/// gradients to 1e-5; `LossKernel::Composed` is there to compare them and for debugging.
+///
+/// # Example
+/// ```
+/// use burn::backend::{Autodiff, NdArray};
+/// use burn::tensor::{Distribution, Tensor};
+/// use infonce::loss::{info_nce_with_masks_using, LossKernel, Mask};
+///
+/// type B = Autodiff<NdArray>;
+/// let device = Default::default();
+/// let scores = Tensor::<B, 2>::random([6, 6], Distribution::Normal(0.0, 1.0), &device);
+/// let positives = Mask::TwoView { batch: 3 };
+/// let valid = Mask::Diagonal { offset: 0 }.not();
+/// let run = |kernel| {
+///     info_nce_with_masks_using(scores.clone(), &positives, Some(&valid), kernel)
+///         .unwrap()
+///         .stats()
+///         .loss
+/// };
+/// assert!((run(LossKernel::Auto) - run(LossKernel::Composed)).abs() < 1e-5);
+/// ```
+pub fn info_nce_with_masks_using<B: Backend>(
+    log_scores: Tensor<B, 2>,
+    positives: &Mask<B>,
+    valid: Option<&Mask<B>>,
+    kernel: LossKernel,
+) -> Result<LossOutput<B>> {
+    check_scores("info_nce_with_masks", log_scores.dims())?;
+    let log_scores = if kernel == LossKernel::Auto && has_fused_kernel::<B>() {
+        match try_fused(log_scores, positives, valid)? {
+            Ok(fused) => {
+                return Ok(LossOutput {
+                    loss: fused.loss,
+                    accuracy: fused.accuracy,
+                    log_num_candidates: fused.log_num_candidates,
+                    bound: BoundKind::Bound,
+                })
+            }
+            Err(scores) => scores,
+        }
+    } else {
+        log_scores
+    };
     let Prepared {
         scores,
         positives,

@@ -1,0 +1,117 @@
+//! The fused cross-entropy as an autodiff operation with its own backward, for a backend
+//! whose tensors live in host memory (ndarray, flex): the forward pass leaves the
+//! exponentials, and the backward pass turns them into the gradient in the same buffer.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::Autodiff;
+use burn::tensor::backend::Backend;
+use burn::tensor::ops::FloatTensor;
+use burn::tensor::{ElementConversion, Tensor, TensorData, TensorPrimitive};
+
+use super::row_kernel::{backward_in_place, forward_in_place, ForwardSummary, RowTargets};
+
+/// What the backward pass needs: the exponentials, `1 / Σ` per row, and the targets.
+#[derive(Clone, Debug)]
+struct State<K: Backend> {
+    exps: FloatTensor<K>,
+    inverse_sums: Vec<f32>,
+    targets: RowTargets,
+}
+
+#[derive(Debug)]
+struct FusedCrossEntropy;
+
+impl<K: Backend> Backward<K, 1> for FusedCrossEntropy {
+    type State = State<K>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let upstream = grads.consume::<K>(&ops.node);
+        let [parent] = ops.parents;
+        let Some(parent) = parent else { return };
+        let scale = float_tensor::<K, 1>(upstream).into_scalar().elem::<f32>();
+        let State {
+            exps,
+            inverse_sums,
+            targets,
+        } = ops.state;
+        let (mut buffer, dims, device) = to_host::<K>(exps);
+        backward_in_place(&mut buffer, dims[1], &targets, &inverse_sums, scale);
+        grads.register::<K>(parent.id, from_host::<K>(buffer, dims, &device));
+    }
+}
+
+/// The mean cross-entropy of `scores` (`[n, m]`) against `targets`, `[1]`, tracked by
+/// autodiff when `scores` is; with the batch's statistics.
+pub(super) fn autodiff_cross_entropy<K: Backend, C: CheckpointStrategy>(
+    scores: Tensor<Autodiff<K, C>, 2>,
+    targets: RowTargets,
+) -> (Tensor<Autodiff<K, C>, 1>, ForwardSummary) {
+    let scores = scores.into_primitive().tensor();
+    let node = scores.node.clone();
+    let (exps, summary, device) = host_forward::<K>(scores.primitive, &targets);
+    let loss = scalar_tensor::<K>(summary.mean_loss, &device);
+    let output = match FusedCrossEntropy
+        .prepare::<C>([node])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let state = State {
+                exps,
+                inverse_sums: summary.inverse_sums.clone(),
+                targets,
+            };
+            prep.finish(state, loss)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(loss),
+    };
+    (float_tensor(output), summary)
+}
+
+/// The same without autodiff (evaluation on the inner backend).
+pub(super) fn plain_cross_entropy<K: Backend>(
+    scores: Tensor<K, 2>,
+    targets: RowTargets,
+) -> (Tensor<K, 1>, ForwardSummary) {
+    let (_, summary, device) = host_forward::<K>(scores.into_primitive().tensor(), &targets);
+    let loss = scalar_tensor::<K>(summary.mean_loss, &device);
+    (float_tensor(loss), summary)
+}
+
+/// Runs the forward kernel over the scores' buffer (taken without a copy when the tensor is
+/// contiguous and not shared), returning the exponentials as a tensor again.
+fn host_forward<K: Backend>(
+    scores: FloatTensor<K>,
+    targets: &RowTargets,
+) -> (FloatTensor<K>, ForwardSummary, K::Device) {
+    let (mut buffer, dims, device) = to_host::<K>(scores);
+    let summary = forward_in_place(&mut buffer, dims[1], targets);
+    (from_host::<K>(buffer, dims, &device), summary, device)
+}
+
+fn to_host<K: Backend>(tensor: FloatTensor<K>) -> (Vec<f32>, [usize; 2], K::Device) {
+    let tensor = float_tensor::<K, 2>(tensor);
+    let (dims, device) = (tensor.dims(), tensor.device());
+    let data = tensor.into_data().convert::<f32>();
+    let buffer = data.into_vec::<f32>().expect("converted to f32 just above");
+    (buffer, dims, device)
+}
+
+fn from_host<K: Backend>(buffer: Vec<f32>, dims: [usize; 2], device: &K::Device) -> FloatTensor<K> {
+    Tensor::<K, 2>::from_data(TensorData::new(buffer, dims), device)
+        .into_primitive()
+        .tensor()
+}
+
+fn scalar_tensor<K: Backend>(value: f64, device: &K::Device) -> FloatTensor<K> {
+    Tensor::<K, 1>::from_floats([value as f32], device)
+        .into_primitive()
+        .tensor()
+}
+
+fn float_tensor<K: Backend, const D: usize>(primitive: FloatTensor<K>) -> Tensor<K, D> {
+    Tensor::from_primitive(TensorPrimitive::Float(primitive))
+}
