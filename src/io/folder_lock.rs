@@ -26,7 +26,7 @@ pub struct FolderLock {
 
 impl FolderLock {
     /// Takes the lock on `dir` (created if missing), or fails at once (after up to a second
-    /// when the holder is this process: see [`OWN_LOCK_GRACE`]).
+    /// when the holder is this process: a child it forked keeps the lock until it execs).
     ///
     /// # Errors
     /// [`Error::FolderInUse`] naming the folder and the holder's process id when another
