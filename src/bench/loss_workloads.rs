@@ -5,7 +5,7 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Distribution, ElementConversion, Tensor};
 
 use super::timing::{time_iterations, Timing, WorkloadOptions};
-use crate::loss::{self, LossKernel, Mask};
+use crate::loss::{self, Mask};
 use crate::Result;
 
 /// Embedding width of the loss workloads.
@@ -72,31 +72,9 @@ pub(super) fn nt_xent<B: AutodiffBackend>(
     let flops = 6.0 * (4 * n * n * DIM) as f64;
     time_iterations(options, Some(flops), || {
         let (a, b) = (z1.clone().require_grad(), z2.clone().require_grad());
-        let loss = match options.loss_kernel {
-            LossKernel::Auto => loss::nt_xent(a.clone(), b.clone(), 0.5)?,
-            LossKernel::Composed => composed_nt_xent(a.clone(), b.clone(), 0.5)?,
-        };
+        let loss = loss::nt_xent_using(a.clone(), b.clone(), 0.5, options.loss_kernel)?.loss;
         read_back_gradients(loss, &a, &b)
     })
-}
-
-/// [`loss::nt_xent`] through the composed operations.
-fn composed_nt_xent<B: AutodiffBackend>(
-    a: Tensor<B, 2>,
-    b: Tensor<B, 2>,
-    temperature: f64,
-) -> Result<Tensor<B, 1>> {
-    let z = loss::l2_normalize(Tensor::cat(vec![a, b], 0));
-    let batch = z.dims()[0] / 2;
-    let scores = z.clone().matmul(z.transpose()).div_scalar(temperature);
-    let not_self = Mask::Diagonal { offset: 0 }.not();
-    let out = loss::info_nce_with_masks_using(
-        scores,
-        &Mask::TwoView { batch },
-        Some(&not_self),
-        LossKernel::Composed,
-    )?;
-    Ok(out.loss)
 }
 
 /// An `n × 128` standard normal batch, without gradient.

@@ -56,6 +56,7 @@ pub use fused::{has_fused_kernel, LossKernel};
 pub use info_nce::{info_nce, info_nce_with_stats};
 pub use mask::PairMask;
 pub use masked::masked_info_nce;
+pub(crate) use nt_xent::nt_xent_using;
 pub use nt_xent::{l2_normalize, nt_xent, nt_xent_with_stats, two_view_masks};
 pub use output::{BoundKind, LossOutput, LossStats};
 pub use supervised::supervised_contrastive;

@@ -2,7 +2,7 @@
 
 use burn::tensor::{backend::Backend, Tensor};
 
-use super::{check_temperature, info_nce_with_masks, LossOutput, Mask, PairMask};
+use super::{check_temperature, info_nce_with_masks_using, LossKernel, LossOutput, Mask, PairMask};
 use crate::{Error, Result};
 
 /// Squared norms below this are clamped, so a zero row normalises to zero instead of NaN
@@ -78,12 +78,24 @@ pub fn nt_xent_with_stats<B: Backend>(
     z2: Tensor<B, 2>,
     temperature: f64,
 ) -> Result<LossOutput<B>> {
+    nt_xent_using(z1, z2, temperature, LossKernel::Auto)
+}
+
+/// [`nt_xent_with_stats`] through the implementation `kernel` picks (the benchmarks compare
+/// the two).
+pub(crate) fn nt_xent_using<B: Backend>(
+    z1: Tensor<B, 2>,
+    z2: Tensor<B, 2>,
+    temperature: f64,
+    kernel: LossKernel,
+) -> Result<LossOutput<B>> {
     let scores = two_view_scores("nt_xent", z1, z2, temperature)?;
     let batch = scores.dims()[0] / 2;
-    info_nce_with_masks(
+    info_nce_with_masks_using(
         scores,
         &Mask::TwoView { batch },
         Some(&Mask::Diagonal { offset: 0 }.not()),
+        kernel,
     )
 }
 

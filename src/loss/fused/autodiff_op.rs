@@ -51,7 +51,7 @@ pub(super) fn autodiff_cross_entropy<K: Backend, C: CheckpointStrategy>(
 ) -> (Tensor<Autodiff<K, C>, 1>, ForwardSummary) {
     let scores = scores.into_primitive().tensor();
     let node = scores.node.clone();
-    let (exps, summary, device) = host_forward::<K>(scores.primitive, &targets);
+    let (exps, mut summary, device) = host_forward::<K>(scores.primitive, &targets);
     let loss = scalar_tensor::<K>(summary.mean_loss, &device);
     let output = match FusedCrossEntropy
         .prepare::<C>([node])
@@ -61,7 +61,7 @@ pub(super) fn autodiff_cross_entropy<K: Backend, C: CheckpointStrategy>(
         OpsKind::Tracked(prep) => {
             let state = State {
                 exps,
-                inverse_sums: summary.inverse_sums.clone(),
+                inverse_sums: std::mem::take(&mut summary.inverse_sums),
                 targets,
             };
             prep.finish(state, loss)

@@ -64,45 +64,6 @@ impl Kernel {
         Err(scores)
     }
 
-    pub(super) fn dims(&self) -> [usize; 2] {
-        match self {
-            #[cfg(feature = "ndarray")]
-            Kernel::NdArrayAutodiff(s) => s.dims(),
-            #[cfg(feature = "ndarray")]
-            Kernel::NdArray(s) => s.dims(),
-            #[cfg(feature = "flex")]
-            Kernel::FlexAutodiff(s) => s.dims(),
-            #[cfg(feature = "flex")]
-            Kernel::Flex(s) => s.dims(),
-        }
-    }
-
-    pub(super) fn device<B: Backend>(&self) -> B::Device {
-        match self {
-            #[cfg(feature = "ndarray")]
-            Kernel::NdArrayAutodiff(s) => back_to(s.device()),
-            #[cfg(feature = "ndarray")]
-            Kernel::NdArray(s) => back_to(s.device()),
-            #[cfg(feature = "flex")]
-            Kernel::FlexAutodiff(s) => back_to(s.device()),
-            #[cfg(feature = "flex")]
-            Kernel::Flex(s) => back_to(s.device()),
-        }
-    }
-
-    pub(super) fn into_scores<B: Backend>(self) -> Tensor<B, 2> {
-        match self {
-            #[cfg(feature = "ndarray")]
-            Kernel::NdArrayAutodiff(s) => back_to(s),
-            #[cfg(feature = "ndarray")]
-            Kernel::NdArray(s) => back_to(s),
-            #[cfg(feature = "flex")]
-            Kernel::FlexAutodiff(s) => back_to(s),
-            #[cfg(feature = "flex")]
-            Kernel::Flex(s) => back_to(s),
-        }
-    }
-
     pub(super) fn run<B: Backend>(self, targets: RowTargets) -> (Tensor<B, 1>, ForwardSummary) {
         let (loss, summary) = match self {
             #[cfg(feature = "ndarray")]

@@ -88,14 +88,14 @@ pub(crate) fn try_fused<B: Backend>(
     let Some(excluded_offset) = excluded_offset(valid) else {
         return Ok(Err(scores));
     };
+    let [n, m] = scores.dims();
+    let device = scores.device();
+    let Some(column) = positives.single_column(n, &device) else {
+        return Ok(Err(scores));
+    };
     let kernel = match dispatch::Kernel::of(scores) {
         Ok(kernel) => kernel,
         Err(scores) => return Ok(Err(scores)),
-    };
-    let [n, m] = kernel.dims();
-    let device = kernel.device::<B>();
-    let Some(column) = positives.single_column(n, &device) else {
-        return Ok(Err(kernel.into_scores()));
     };
     let targets = row_kernel::RowTargets {
         positive: positive_columns(column, m)?,
