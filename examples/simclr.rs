@@ -9,6 +9,7 @@
 //!     cargo run --release --example simclr -- --method moco --queue-size 2048
 //!     cargo run --release --example simclr -- --data idx:~/mnist --epochs 5
 //!     cargo run --release --example simclr -- --resume          # after a crash or Ctrl-C
+//!     cargo run --release --example simclr -- --batch-size 512 --grad-cache-chunk 64
 //!
 //! Writes `OUT/report.json`, `OUT/history.json`, `OUT/curves.svg` and `OUT/checkpoints/`.
 
@@ -101,6 +102,11 @@ struct Args {
     /// Continue an interrupted run from the newest good checkpoint in `<out>/checkpoints`.
     #[arg(long)]
     resume: bool,
+    /// Gradient caching: the encoder sees this many pairs at a time (≥ 1), so a batch whose
+    /// activations do not fit in memory still trains with the loss over the whole batch.
+    /// Batch norm then normalises each chunk on its own.
+    #[arg(long, value_parser = common::at_least::<1>)]
+    grad_cache_chunk: Option<usize>,
 }
 
 fn run(args: &Args) -> infonce::Result<()> {
@@ -148,6 +154,7 @@ fn run(args: &Args) -> infonce::Result<()> {
         validation_fraction: args.validation_fraction,
         out_dir: Some(args.out.clone()),
         resume: args.resume,
+        grad_cache_chunk: args.grad_cache_chunk,
         augment: infonce::data::augment::AugmentConfig {
             crop_scale: (args.crop_min, 1.0),
             flip_probability: args.flip_probability,

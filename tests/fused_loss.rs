@@ -1,6 +1,7 @@
 //! The fused InfoNCE kernel against the composed path (values, statistics and gradients to
-//! 1e-5) and against finite differences of the f64 reference, on the CPU backends that
-//! have it; the candidate sets it does not cover fall back; bad positives are typed errors.
+//! 1e-5) and against finite differences of the f64 reference, on every backend that has it
+//! (ndarray, flex, wgpu, cuda, those compiled in); the candidate sets it does not cover fall
+//! back; bad positives are typed errors on the CPU and an infinite loss on the GPU.
 
 use burn::tensor::{backend::AutodiffBackend, Int, Tensor};
 use infonce::loss::{self, has_fused_kernel, info_nce_with_masks_using, LossKernel, Mask};
@@ -198,6 +199,22 @@ fn fused_loss_refuses_a_positive_outside_the_candidates<B: AutodiffBackend>(devi
     }
 }
 
+/// On wgpu and cuda nothing is read back: the row's loss is infinite, so the mean is too
+/// (the trainer stops on it), and the other rows' gradients stay finite.
+fn device_fused_loss_makes_a_positive_outside_the_candidates_infinite<B: AutodiffBackend>(
+    device: &B::Device,
+) {
+    let s = Tensor::<B, 2>::zeros([2, 3], device);
+    for bad in [3, -1] {
+        let cols = Tensor::<B, 1, Int>::from_ints([0, bad], device);
+        let value = scalar(loss::info_nce(s.clone(), cols).unwrap());
+        assert!(
+            value.is_infinite() && value > 0.0,
+            "positive {bad}: {value}"
+        );
+    }
+}
+
 fn fused_loss_propagates_nan_instead_of_hiding_it<B: AutodiffBackend>(device: &B::Device) {
     let s = Tensor::<B, 2>::from_floats([[0.0, f32::NAN, 1.0], [0.0, 1.0, 2.0]], device);
     let cols = Tensor::<B, 1, Int>::from_ints([0, 2], device);
@@ -236,35 +253,53 @@ fn uncovered_candidate_sets_fall_back<B: AutodiffBackend>(device: &B::Device) {
 
 /// The suite above, instantiated for one backend with the kernel.
 macro_rules! fused_kernel_tests {
-    ($module:ident, $backend:ty) => {
+    ($module:ident, $backend:ty, $device:expr, $($extra:ident),* $(,)?) => {
         mod $module {
-            fused_kernel_tests!(@each $backend,
+            fused_kernel_tests!(@each $backend, $device,
                 fused_equals_composed_for_every_structure_it_covers,
                 fused_nt_xent_matches_finite_differences,
                 fused_loss_has_the_hand_derived_values,
-                fused_loss_refuses_a_positive_outside_the_candidates,
                 fused_loss_propagates_nan_instead_of_hiding_it,
                 inner_backend_takes_the_fused_kernel_too,
                 uncovered_candidate_sets_fall_back,
+                $($extra,)*
             );
         }
     };
-    (@each $backend:ty, $($name:ident),* $(,)?) => {
+    (@each $backend:ty, $device:expr, $($name:ident),* $(,)?) => {
         $(
             #[test]
             fn $name() {
-                super::$name::<$backend>(&Default::default());
+                super::$name::<$backend>(&$device);
             }
         )*
     };
 }
 
-fused_kernel_tests!(ndarray_backend, infonce::backend::NdArrayAutodiff);
+fused_kernel_tests!(
+    ndarray_backend,
+    infonce::backend::NdArrayAutodiff,
+    Default::default(),
+    fused_loss_refuses_a_positive_outside_the_candidates,
+);
 #[cfg(feature = "flex")]
-fused_kernel_tests!(flex_backend, infonce::backend::FlexAutodiff);
-
+fused_kernel_tests!(
+    flex_backend,
+    infonce::backend::FlexAutodiff,
+    Default::default(),
+    fused_loss_refuses_a_positive_outside_the_candidates,
+);
 #[cfg(feature = "wgpu")]
-#[test]
-fn wgpu_has_no_fused_kernel_and_keeps_the_composed_path() {
-    assert!(!has_fused_kernel::<infonce::backend::WgpuAutodiff>());
-}
+fused_kernel_tests!(
+    wgpu_backend,
+    infonce::backend::WgpuAutodiff,
+    crate::common::wgpu_device(),
+    device_fused_loss_makes_a_positive_outside_the_candidates_infinite,
+);
+#[cfg(feature = "cuda")]
+fused_kernel_tests!(
+    cuda_backend,
+    infonce::backend::CudaAutodiff,
+    infonce::backend::probe_cuda().expect("cuda tests need a GPU"),
+    device_fused_loss_makes_a_positive_outside_the_candidates_infinite,
+);

@@ -1,6 +1,7 @@
-//! Gradient caching (`Trainer::train_step_cached`): a step whose encoder sees a chunk of
-//! the batch at a time has the plain step's gradients, for every objective, both model
-//! shapes and explicit negatives; bad chunks are typed errors.
+//! Gradient caching (`Trainer::train_step_cached`, `fit_cached`, the SimCLR recipe's
+//! `grad_cache_chunk`): a step whose encoder sees a chunk of the batch at a time has the
+//! plain step's gradients, for every objective, both model shapes and explicit negatives;
+//! the epoch loop and the recipe take such steps; bad chunks are typed errors.
 
 use burn::module::AutodiffModule;
 
@@ -144,4 +145,82 @@ fn bad_chunks_are_typed_errors() {
     let err = trainer.train_step_cached(short_ids, 2, 1.0);
     assert!(matches!(err, Err(Error::ShapeMismatch { .. })), "{err:?}");
     assert_eq!(flat_params(trainer.model()), before);
+}
+
+/// `fit_cached` runs the epoch loop (windowed read-backs, several epochs) with cached
+/// steps: on a model without batch norm it trains like `fit`.
+#[test]
+fn fit_cached_trains_like_fit() {
+    use infonce::data::CorrelatedGaussian;
+    let data = CorrelatedGaussian::new(D_IN, 0.8, 12, 3).unwrap();
+    let model = shared_model();
+    materialize_parameters::<B, _>(&model);
+    let config = TrainerConfig::new().with_epochs(2).with_progress(false);
+    let mut plain = Trainer::new(
+        config.clone(),
+        model.clone(),
+        TwoViewSampler,
+        Default::default(),
+    )
+    .unwrap();
+    let plain_summary = plain.fit(&data).unwrap();
+    let mut cached = Trainer::new(config, model, TwoViewSampler, Default::default()).unwrap();
+    let cached_summary = cached.fit_cached(&data, 5).unwrap();
+    assert_eq!(cached_summary.steps, 6);
+    assert_eq!(cached_summary.history.len(), 2);
+    for (p, c) in plain_summary.history.iter().zip(&cached_summary.history) {
+        assert!(
+            (p.loss - c.loss).abs() < 1e-5,
+            "epoch {}: {} vs {}",
+            p.epoch,
+            p.loss,
+            c.loss
+        );
+    }
+    assert_close(
+        &flat_params(cached.model()),
+        &flat_params(plain.model()),
+        1e-5,
+        0.0,
+        "parameters after fit_cached vs fit",
+    );
+    let err = cached.fit_cached(&data, 0);
+    assert!(
+        matches!(err, Err(Error::InvalidConfig { ref name, .. }) if name == "grad_cache_chunk")
+    );
+}
+
+/// The SimCLR recipe with `grad_cache_chunk`: a chunk of the whole batch trains as the
+/// plain step does; smaller chunks change what the ResNet's batch norm sees (each chunk is
+/// normalised on its own), so the losses move; a chunk of 0 is refused before training.
+#[test]
+fn the_simclr_recipe_takes_cached_steps() {
+    use infonce::backend::BackendKind;
+    use infonce::recipes::SimclrConfig;
+    let run = |chunk: Option<usize>| {
+        let config = SimclrConfig {
+            epochs: 2,
+            batch_size: 8,
+            width: 4,
+            stages: 1,
+            knn_every: 2,
+            eval_train_limit: 16,
+            eval_test_limit: 8,
+            validation_fraction: 0.0,
+            progress: false,
+            grad_cache_chunk: chunk,
+            ..SimclrConfig::default()
+        };
+        let data = infonce::data::synthetic_shapes(32, 8, 8, 0).unwrap();
+        infonce::launch::simclr(BackendKind::NdArray, &config, data)
+    };
+    let plain = run(None).unwrap().final_loss;
+    let whole = run(Some(8)).unwrap().final_loss;
+    let chunked = run(Some(2)).unwrap().final_loss;
+    assert!((plain - whole).abs() < 1e-4, "{plain} vs {whole}");
+    assert!((plain - chunked).abs() > 1e-3, "{plain} vs {chunked}");
+    let err = run(Some(0));
+    assert!(
+        matches!(err, Err(Error::InvalidConfig { ref name, .. }) if name == "grad_cache_chunk")
+    );
 }

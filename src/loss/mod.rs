@@ -15,12 +15,13 @@
 //! layers over them. [`tiled_info_nce`] and [`tiled_nt_xent`] compute the same losses over
 //! dot-product scores a tile of columns at a time, never holding the `n × m` matrix.
 //!
-//! On ndarray and flex, the single-positive case (one positive per row by structure; every
-//! column a candidate, or every column but one diagonal) runs as one fused operation with
-//! its own backward: three passes over the scores instead of about twenty
-//! ([`LossKernel`], [`has_fused_kernel`], [`info_nce_with_masks_using`]). It gives the
-//! composed path's values and gradients to 1e-5; other backends and candidate sets take
-//! the composed path.
+//! On ndarray, flex, wgpu and cuda, the single-positive case (one positive per row by
+//! structure; every column a candidate, or every column but one diagonal) runs as one
+//! fused operation with its own backward: three passes over the scores instead of about
+//! twenty ([`LossKernel`], [`has_fused_kernel`], [`info_nce_with_masks_using`]); a CPU
+//! kernel on rayon's threads, and CubeCL kernels with a cube of threads per row on the GPU.
+//! It gives the composed path's values and gradients to 1e-5; other backends and candidate
+//! sets take the composed path.
 //!
 //! Conventions: `scores[i][j] = log f(x_j, c_i)`; losses are means over rows (anchors); a
 //! temperature divides the scores before the loss; `nt_xent` and its variants are the mean

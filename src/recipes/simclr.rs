@@ -90,6 +90,12 @@ pub struct SimclrConfig {
     /// Continue from the newest usable checkpoint in `out_dir/checkpoints` (falling back
     /// past damaged ones) instead of starting over; a fresh start when there is none.
     pub resume: bool,
+    /// Gradient caching (Gao et al. 2021): the encoder sees this many pairs at a time, so
+    /// its activation memory is that of a chunk while the loss contrasts the whole batch
+    /// ([`Trainer::fit_cached`](crate::trainer::Trainer::fit_cached)). Batch norm then
+    /// normalises each chunk with its own statistics. `None`: the plain step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grad_cache_chunk: Option<usize>,
 }
 
 impl Default for SimclrConfig {
@@ -122,6 +128,7 @@ impl Default for SimclrConfig {
             out_dir: None,
             progress: true,
             resume: false,
+            grad_cache_chunk: None,
         }
     }
 }
@@ -148,6 +155,9 @@ impl SimclrConfig {
         at_least("knn_k", self.knn_k, 1)?;
         at_least("eval_train_limit", self.eval_train_limit, 1)?;
         at_least("eval_test_limit", self.eval_test_limit, 1)?;
+        if let Some(chunk) = self.grad_cache_chunk {
+            at_least("grad_cache_chunk", chunk, 1)?;
+        }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(Error::config(
                 "learning_rate",

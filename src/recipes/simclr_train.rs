@@ -16,7 +16,9 @@ use crate::io::write_json;
 use crate::model::independent_copy;
 use crate::report::plot_training_curves;
 use crate::sampler::{MemoryQueueSampler, TwoViewSampler};
-use crate::trainer::{materialize_parameters, BestMetric, Checkpoint, Trainer, TrainerConfig};
+use crate::trainer::{
+    materialize_parameters, BestMetric, Checkpoint, EpochRecord, Trainer, TrainerConfig,
+};
 use crate::{NegativeSampler, Result};
 
 /// Seed offset of the validation split's draw.
@@ -120,9 +122,11 @@ where
     let initial = independent_copy(model.backbone(), fresh)?;
     let select = !p.eval.validation.is_empty();
     let mut trainer = start_or_resume(config, model, sampler, p.steps_per_epoch, select, device)?;
-    let summary = trainer.fit_with_hook(&p.source, |model, record| {
-        p.eval.epoch_metrics(model.backbone(), record)
-    })?;
+    let hook = |model: &M, record: &EpochRecord| p.eval.epoch_metrics(model.backbone(), record);
+    let summary = match config.grad_cache_chunk {
+        Some(chunk) => trainer.fit_with_hook_cached(&p.source, chunk, hook)?,
+        None => trainer.fit_with_hook(&p.source, hook)?,
+    };
     let measured = evaluate(
         &p.eval,
         trainer.model().backbone(),

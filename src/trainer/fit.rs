@@ -26,7 +26,23 @@ where
 
     /// Like [`Trainer::fit`], calling `hook(model, record)` after each epoch; the metrics it
     /// returns are stored in the epoch's record (history and progress output).
-    pub fn fit_with_hook<D, H>(&mut self, data: &D, mut hook: H) -> Result<TrainingSummary>
+    pub fn fit_with_hook<D, H>(&mut self, data: &D, hook: H) -> Result<TrainingSummary>
+    where
+        D: BatchSource<B, Batch = M::Batch>,
+        H: FnMut(&M, &EpochRecord) -> Result<BTreeMap<String, f64>>,
+    {
+        self.fit_loop(data, hook, |trainer, batch, lr, immediate| {
+            trainer.step_on_device(batch, lr, immediate)
+        })
+    }
+
+    /// The epoch loop, each step taken by `step(trainer, batch, lr, immediate)`.
+    pub(super) fn fit_loop<D, H>(
+        &mut self,
+        data: &D,
+        mut hook: H,
+        mut step: impl FnMut(&mut Self, M::Batch, f64, bool) -> Result<()>,
+    ) -> Result<TrainingSummary>
     where
         D: BatchSource<B, Batch = M::Batch>,
         H: FnMut(&M, &EpochRecord) -> Result<BTreeMap<String, f64>>,
@@ -50,7 +66,7 @@ where
             };
             let batch = data.batch(&ctx, &self.device)?;
             let lr = learning_rate_at(&self.config, self.step, total);
-            self.step_on_device(batch, lr, self.config.sync_every == Some(1))?;
+            step(self, batch, lr, self.config.sync_every == Some(1))?;
             progress.advance(ctx.epoch + 1);
             if self.window_due(clock.since_read.elapsed().as_secs_f64()) {
                 self.read_and_show(&progress, &mut clock)?;

@@ -14,6 +14,8 @@
 //! The sum over chunks is the plain gradient. Each chunk's two forward passes draw the
 //! same random numbers (dropout), since the backend is seeded identically before each.
 
+use std::collections::BTreeMap;
+
 use burn::module::AutodiffModule;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::backend::AutodiffBackend;
@@ -21,7 +23,7 @@ use burn::tensor::Tensor;
 
 use super::source::derive_rng;
 use super::step::StepGradients;
-use super::Trainer;
+use super::{BatchSource, EpochRecord, Trainer, TrainingSummary};
 use crate::loss::LossStats;
 use crate::model::SplitBatch;
 use crate::sampler::{Embeddings, ExplicitNegatives, Rows};
@@ -84,12 +86,7 @@ where
         chunk: usize,
         lr: f64,
     ) -> Result<LossStats> {
-        if self.peers() > 1 {
-            return Err(Error::config(
-                "grad_cache_chunk",
-                "gradient caching is not available on data-parallel peers",
-            ));
-        }
+        self.check_cacheable(chunk)?;
         let chunks = batch.split(chunk)?;
         self.flush()?;
         self.step_with(lr, true, |trainer, model| {
@@ -98,6 +95,56 @@ where
         Ok(self
             .last_stats
             .expect("an immediate step leaves its statistics"))
+    }
+
+    /// [`Trainer::fit`] with every step gradient-cached, the encoder seeing `chunk` pairs at
+    /// a time (see [`Trainer::train_step_cached`]): a batch whose activations do not fit in
+    /// memory trains with the loss over the whole batch.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `chunk` is 0 or the trainer is a data-parallel peer,
+    /// before any step; then those of [`Trainer::fit`].
+    pub fn fit_cached<D>(&mut self, data: &D, chunk: usize) -> Result<TrainingSummary>
+    where
+        D: BatchSource<B, Batch = M::Batch>,
+    {
+        self.fit_with_hook_cached(data, chunk, |_, _| Ok(BTreeMap::new()))
+    }
+
+    /// [`Trainer::fit_with_hook`] with every step gradient-cached in chunks of `chunk` pairs.
+    ///
+    /// # Errors
+    /// As [`Trainer::fit_cached`].
+    pub fn fit_with_hook_cached<D, H>(
+        &mut self,
+        data: &D,
+        chunk: usize,
+        hook: H,
+    ) -> Result<TrainingSummary>
+    where
+        D: BatchSource<B, Batch = M::Batch>,
+        H: FnMut(&M, &EpochRecord) -> Result<BTreeMap<String, f64>>,
+    {
+        self.check_cacheable(chunk)?;
+        self.fit_loop(data, hook, |trainer, batch, lr, immediate| {
+            let chunks = batch.split(chunk)?;
+            trainer.step_with(lr, immediate, |trainer, model| {
+                trainer.cached_gradients(model, chunks)
+            })
+        })
+    }
+
+    fn check_cacheable(&self, chunk: usize) -> Result<()> {
+        if chunk == 0 {
+            return Err(Error::config("grad_cache_chunk", "must be at least 1 pair"));
+        }
+        if self.peers() > 1 {
+            return Err(Error::config(
+                "grad_cache_chunk",
+                "gradient caching is not available on data-parallel peers",
+            ));
+        }
+        Ok(())
     }
 
     /// The three passes of gradient caching over `chunks`.

@@ -4,10 +4,15 @@
 
 use std::any::Any;
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{backend::Backend, Int, Tensor};
 
-use super::autodiff_op::{autodiff_cross_entropy, plain_cross_entropy};
-use super::row_kernel::{ForwardSummary, RowTargets};
+use super::Fused;
+use crate::Result;
+
+#[cfg(feature = "cuda")]
+type Cuda = burn::backend::Cuda;
+#[cfg(feature = "wgpu")]
+type Wgpu = burn::backend::Wgpu;
 
 /// The scores, recognised as a backend with a kernel.
 pub(super) enum Kernel {
@@ -19,6 +24,14 @@ pub(super) enum Kernel {
     FlexAutodiff(Tensor<burn::backend::Autodiff<burn::backend::Flex>, 2>),
     #[cfg(feature = "flex")]
     Flex(Tensor<burn::backend::Flex, 2>),
+    #[cfg(feature = "wgpu")]
+    WgpuAutodiff(Tensor<burn::backend::Autodiff<Wgpu>, 2>),
+    #[cfg(feature = "wgpu")]
+    Wgpu(Tensor<Wgpu, 2>),
+    #[cfg(feature = "cuda")]
+    CudaAutodiff(Tensor<burn::backend::Autodiff<Cuda>, 2>),
+    #[cfg(feature = "cuda")]
+    Cuda(Tensor<Cuda, 2>),
 }
 
 /// Moves `value` into `U` when `T` is `U`, and gives it back otherwise.
@@ -30,63 +43,106 @@ fn same_type<T: 'static, U: 'static>(value: T) -> std::result::Result<U, T> {
     }
 }
 
-/// `same_type` for a value that is known to be `U` (the kernel ran on `B`'s own type).
+/// `same_type` for a value that is known to be `U` (the kernel runs on `B`'s own type).
 fn back_to<T: 'static, U: 'static>(value: T) -> U {
     same_type(value).unwrap_or_else(|_| unreachable!("the kernel's backend is B"))
 }
 
+impl<K: Backend> Fused<K> {
+    /// The same outputs typed as `B`, which is `K` (checked when the kernel was chosen).
+    fn into_backend<B: Backend>(self) -> Fused<B> {
+        Fused {
+            loss: back_to(self.loss),
+            accuracy: back_to(self.accuracy),
+            log_num_candidates: back_to(self.log_num_candidates),
+        }
+    }
+}
+
+/// Tries each listed variant in turn: `scores` moves into the first whose type it has.
+macro_rules! recognise {
+    ($scores:ident, $($(#[$cfg:meta])* $variant:ident),* $(,)?) => {
+        $(
+            $(#[$cfg])*
+            {
+                $scores = match same_type($scores) {
+                    Ok(s) => return Ok(Kernel::$variant(s)),
+                    Err(s) => s,
+                };
+            }
+        )*
+    };
+}
+
+/// The positives' device tensor, typed as the kernel's backend's (which is `B`'s).
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn on_device<B: Backend, T: 'static>(positives: Tensor<B, 1, Int>) -> T {
+    back_to(positives.into_primitive())
+}
+
 impl Kernel {
-    #[allow(unused_mut, clippy::let_and_return)]
+    #[allow(unused_mut)]
     pub(super) fn of<B: Backend>(scores: Tensor<B, 2>) -> std::result::Result<Self, Tensor<B, 2>> {
         let mut scores = scores;
-        #[cfg(feature = "ndarray")]
-        {
-            scores = match same_type(scores) {
-                Ok(s) => return Ok(Kernel::NdArrayAutodiff(s)),
-                Err(s) => s,
-            };
-            scores = match same_type(scores) {
-                Ok(s) => return Ok(Kernel::NdArray(s)),
-                Err(s) => s,
-            };
-        }
-        #[cfg(feature = "flex")]
-        {
-            scores = match same_type(scores) {
-                Ok(s) => return Ok(Kernel::FlexAutodiff(s)),
-                Err(s) => s,
-            };
-            scores = match same_type(scores) {
-                Ok(s) => return Ok(Kernel::Flex(s)),
-                Err(s) => s,
-            };
-        }
+        recognise!(
+            scores,
+            #[cfg(feature = "ndarray")]
+            NdArrayAutodiff,
+            #[cfg(feature = "ndarray")]
+            NdArray,
+            #[cfg(feature = "flex")]
+            FlexAutodiff,
+            #[cfg(feature = "flex")]
+            Flex,
+            #[cfg(feature = "wgpu")]
+            WgpuAutodiff,
+            #[cfg(feature = "wgpu")]
+            Wgpu,
+            #[cfg(feature = "cuda")]
+            CudaAutodiff,
+            #[cfg(feature = "cuda")]
+            Cuda,
+        );
         Err(scores)
     }
 
-    pub(super) fn run<B: Backend>(self, targets: RowTargets) -> (Tensor<B, 1>, ForwardSummary) {
-        let (loss, summary) = match self {
+    /// The fused loss of the recognised scores against one positive column per row, with
+    /// the column `i + excluded_offset` left out of row `i`'s candidates when given.
+    pub(super) fn run<B: Backend>(
+        self,
+        positives: Tensor<B, 1, Int>,
+        excluded_offset: Option<i64>,
+    ) -> Result<Fused<B>> {
+        #[cfg(any(feature = "wgpu", feature = "cuda"))]
+        use super::cube_op::{autodiff_cross_entropy as cube_ad, plain_cross_entropy as cube};
+        #[cfg(any(feature = "ndarray", feature = "flex"))]
+        use super::host_op::{autodiff_cross_entropy as host_ad, plain_cross_entropy as host};
+        let fused = match self {
             #[cfg(feature = "ndarray")]
-            Kernel::NdArrayAutodiff(s) => {
-                let (l, summary) = autodiff_cross_entropy(s, targets);
-                (back_to(l), summary)
-            }
+            Kernel::NdArrayAutodiff(s) => host_ad(s, positives, excluded_offset)?.into_backend(),
             #[cfg(feature = "ndarray")]
-            Kernel::NdArray(s) => {
-                let (l, summary) = plain_cross_entropy(s, targets);
-                (back_to(l), summary)
-            }
+            Kernel::NdArray(s) => host(s, positives, excluded_offset)?.into_backend(),
             #[cfg(feature = "flex")]
-            Kernel::FlexAutodiff(s) => {
-                let (l, summary) = autodiff_cross_entropy(s, targets);
-                (back_to(l), summary)
-            }
+            Kernel::FlexAutodiff(s) => host_ad(s, positives, excluded_offset)?.into_backend(),
             #[cfg(feature = "flex")]
-            Kernel::Flex(s) => {
-                let (l, summary) = plain_cross_entropy(s, targets);
-                (back_to(l), summary)
+            Kernel::Flex(s) => host(s, positives, excluded_offset)?.into_backend(),
+            #[cfg(feature = "wgpu")]
+            Kernel::WgpuAutodiff(s) => {
+                cube_ad(s, on_device::<B, _>(positives), excluded_offset).into_backend()
+            }
+            #[cfg(feature = "wgpu")]
+            Kernel::Wgpu(s) => {
+                cube(s, on_device::<B, _>(positives), excluded_offset).into_backend()
+            }
+            #[cfg(feature = "cuda")]
+            Kernel::CudaAutodiff(s) => {
+                cube_ad(s, on_device::<B, _>(positives), excluded_offset).into_backend()
+            }
+            #[cfg(feature = "cuda")]
+            Kernel::Cuda(s) => {
+                cube(s, on_device::<B, _>(positives), excluded_offset).into_backend()
             }
         };
-        (loss, summary)
+        Ok(fused)
     }
 }

@@ -1,5 +1,5 @@
 //! The fused single-positive InfoNCE: loss, top-1 and gradient in three passes over the
-//! scores, for backends whose tensors live in host memory.
+//! scores, on the CPU backends (ndarray, flex) and the CubeCL ones (wgpu, cuda).
 //!
 //! Composed from Burn's element-wise operations, InfoNCE makes about ten passes over the
 //! `n × m` scores forward and as many backward (mask, maximum, subtract, exponentiate, sum,
@@ -11,15 +11,30 @@
 //! It applies when every row has exactly one positive by structure (an index per row, a
 //! diagonal, the two-view partner) and the candidates are every column, or every column
 //! but one diagonal (NT-Xent's self-pair). Other candidate sets, and backends without a
-//! kernel (wgpu, cuda, a backend of your own), take the composed path, which gives the
-//! same values and gradients to 1e-5.
+//! kernel (a backend of your own), take the composed path, which gives the same values
+//! and gradients to 1e-5.
+//!
+//! On the CPU backends the rows run on rayon's threads and the positives are read to the
+//! host, so a positive outside the candidates is an [`Error::InvalidConfig`](crate::Error).
+//! On wgpu and cuda one cube of threads handles a row and nothing is read back: a positive
+//! outside the candidates makes that row's loss infinite, which the trainer reports as a
+//! non-finite loss.
 
-#[cfg(any(feature = "ndarray", feature = "flex"))]
-mod autodiff_op;
-#[cfg(any(feature = "ndarray", feature = "flex"))]
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod cube_kernel;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod cube_op;
+#[cfg(any(
+    feature = "ndarray",
+    feature = "flex",
+    feature = "wgpu",
+    feature = "cuda"
+))]
 mod dispatch;
 #[cfg(any(feature = "ndarray", feature = "flex"))]
 mod fast_exp;
+#[cfg(any(feature = "ndarray", feature = "flex"))]
+mod host_op;
 #[cfg(any(feature = "ndarray", feature = "flex"))]
 mod row_kernel;
 
@@ -39,7 +54,8 @@ pub enum LossKernel {
     Composed,
 }
 
-/// Whether `B` has the fused InfoNCE kernel: ndarray and flex, with or without autodiff.
+/// Whether `B` has the fused InfoNCE kernel: ndarray, flex, wgpu and cuda (those compiled
+/// in), with or without autodiff.
 ///
 /// # Example
 /// ```
@@ -63,6 +79,20 @@ pub fn has_fused_kernel<B: Backend>() -> bool {
             return true;
         }
     }
+    #[cfg(feature = "wgpu")]
+    {
+        use burn::backend::{Autodiff, Wgpu};
+        if b == TypeId::of::<Autodiff<Wgpu>>() || b == TypeId::of::<Wgpu>() {
+            return true;
+        }
+    }
+    #[cfg(feature = "cuda")]
+    {
+        use burn::backend::{Autodiff, Cuda};
+        if b == TypeId::of::<Autodiff<Cuda>>() || b == TypeId::of::<Cuda>() {
+            return true;
+        }
+    }
     let _ = b;
     false
 }
@@ -79,7 +109,12 @@ pub(crate) struct Fused<B: Backend> {
 
 /// The fused loss when the backend has a kernel and the masks allow it; the scores back
 /// otherwise, untouched, for the composed path.
-#[cfg(any(feature = "ndarray", feature = "flex"))]
+#[cfg(any(
+    feature = "ndarray",
+    feature = "flex",
+    feature = "wgpu",
+    feature = "cuda"
+))]
 pub(crate) fn try_fused<B: Backend>(
     scores: Tensor<B, 2>,
     positives: &Mask<B>,
@@ -88,30 +123,23 @@ pub(crate) fn try_fused<B: Backend>(
     let Some(excluded_offset) = excluded_offset(valid) else {
         return Ok(Err(scores));
     };
-    let [n, m] = scores.dims();
-    let device = scores.device();
-    let Some(column) = positives.single_column(n, &device) else {
+    let n = scores.dims()[0];
+    let Some(column) = positives.single_column(n, &scores.device()) else {
         return Ok(Err(scores));
     };
-    let kernel = match dispatch::Kernel::of(scores) {
-        Ok(kernel) => kernel,
-        Err(scores) => return Ok(Err(scores)),
-    };
-    let targets = row_kernel::RowTargets {
-        positive: positive_columns(column, m)?,
-        excluded_offset,
-    };
-    let (loss, summary) = kernel.run::<B>(targets);
-    let scalar = |value: f64| Tensor::<B, 1>::from_floats([value as f32], &device);
-    Ok(Ok(Fused {
-        loss,
-        accuracy: scalar(summary.accuracy),
-        log_num_candidates: scalar(summary.mean_log_candidates),
-    }))
+    match dispatch::Kernel::of(scores) {
+        Ok(kernel) => Ok(Ok(kernel.run::<B>(column, excluded_offset)?)),
+        Err(scores) => Ok(Err(scores)),
+    }
 }
 
-/// Without a CPU backend compiled in, there is no kernel: the scores go back.
-#[cfg(not(any(feature = "ndarray", feature = "flex")))]
+/// Without a backend with a kernel compiled in, the scores go back.
+#[cfg(not(any(
+    feature = "ndarray",
+    feature = "flex",
+    feature = "wgpu",
+    feature = "cuda"
+)))]
 pub(crate) fn try_fused<B: Backend>(
     scores: Tensor<B, 2>,
     _positives: &Mask<B>,
@@ -120,9 +148,14 @@ pub(crate) fn try_fused<B: Backend>(
     Ok(Err(scores))
 }
 
-#[cfg(any(feature = "ndarray", feature = "flex"))]
 /// `Some(None)`: every column a candidate; `Some(Some(k))`: all but `j = i + k`; `None`:
 /// a candidate set the kernel does not cover.
+#[cfg(any(
+    feature = "ndarray",
+    feature = "flex",
+    feature = "wgpu",
+    feature = "cuda"
+))]
 fn excluded_offset<B: Backend>(valid: Option<&Mask<B>>) -> Option<Option<i64>> {
     match valid {
         None | Some(Mask::All) => Some(None),
@@ -132,27 +165,4 @@ fn excluded_offset<B: Backend>(valid: Option<&Mask<B>>) -> Option<Option<i64>> {
         },
         _ => None,
     }
-}
-
-/// The positive column of each row, read to the host (cheap: the kernels' backends keep
-/// tensors there), checked against `m`.
-#[cfg(any(feature = "ndarray", feature = "flex"))]
-fn positive_columns<B: Backend>(
-    column: Tensor<B, 1, burn::tensor::Int>,
-    m: usize,
-) -> Result<Vec<usize>> {
-    use crate::Error;
-    let values = column.into_data().convert::<i64>().to_vec::<i64>();
-    let values = values.map_err(|e| Error::config("positives", format!("{e:?}")))?;
-    values
-        .into_iter()
-        .map(|j| {
-            usize::try_from(j).ok().filter(|&j| j < m).ok_or_else(|| {
-                Error::config(
-                    "positives",
-                    format!("positive column {j} is outside the {m} candidates"),
-                )
-            })
-        })
-        .collect()
 }
