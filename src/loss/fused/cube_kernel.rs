@@ -23,52 +23,38 @@ fn cube_row() -> usize {
     (CUBE_POS_Y * CUBE_COUNT_X + CUBE_POS_X) as usize
 }
 
-/// Combines one value per unit in shared memory; every unit gets the result.
-#[cube]
-fn reduce_max<F: Float>(shared: &mut SharedMemory<F>, value: F) -> F {
-    let unit = UNIT_POS_X as usize;
-    shared[unit] = value;
-    sync_cube();
-    let mut width = (CUBE_DIM_X / 2) as usize;
-    while width > 0 {
-        if unit < width {
-            shared[unit] = F::max(shared[unit], shared[unit + width]);
-        }
-        sync_cube();
-        width /= 2;
-    }
-    let result = shared[0];
-    sync_cube();
-    result
+/// How [`reduce_in_cube`] combines two values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Combine {
+    Max,
+    Min,
+    Sum,
 }
 
 #[cube]
-fn reduce_sum<F: Float>(shared: &mut SharedMemory<F>, value: F) -> F {
-    let unit = UNIT_POS_X as usize;
-    shared[unit] = value;
-    sync_cube();
-    let mut width = (CUBE_DIM_X / 2) as usize;
-    while width > 0 {
-        if unit < width {
-            shared[unit] = shared[unit] + shared[unit + width];
-        }
-        sync_cube();
-        width /= 2;
+fn combine<N: Numeric>(a: N, b: N, #[comptime] how: Combine) -> N {
+    match how {
+        Combine::Max => max(a, b),
+        Combine::Min => min(a, b),
+        Combine::Sum => a + b,
     }
-    let result = shared[0];
-    sync_cube();
-    result
 }
 
+/// Combines one value per unit of the cube (a power of two of them) in shared memory, by
+/// halving; every unit gets the result.
 #[cube]
-fn reduce_min(shared: &mut SharedMemory<u32>, value: u32) -> u32 {
+fn reduce_in_cube<N: Numeric>(
+    shared: &mut SharedMemory<N>,
+    value: N,
+    #[comptime] how: Combine,
+) -> N {
     let unit = UNIT_POS_X as usize;
     shared[unit] = value;
     sync_cube();
     let mut width = (CUBE_DIM_X / 2) as usize;
     while width > 0 {
         if unit < width {
-            shared[unit] = u32::min(shared[unit], shared[unit + width]);
+            shared[unit] = combine::<N>(shared[unit], shared[unit + width], how);
         }
         sync_cube();
         width /= 2;
@@ -125,7 +111,7 @@ pub(super) fn cross_entropy_forward<F: Float, I: Numeric>(
         }
         j += step;
     }
-    let max = reduce_max::<F>(&mut shared, local_max);
+    let max = reduce_in_cube::<F>(&mut shared, local_max, Combine::Max);
 
     let mut local_sum = F::new(0.0);
     let mut local_first = m as u32;
@@ -143,8 +129,8 @@ pub(super) fn cross_entropy_forward<F: Float, I: Numeric>(
         local_sum += e;
         j += step;
     }
-    let sum = reduce_sum::<F>(&mut shared, local_sum);
-    let first = reduce_min(&mut shared_first, local_first);
+    let sum = reduce_in_cube::<F>(&mut shared, local_sum, Combine::Sum);
+    let first = reduce_in_cube::<u32>(&mut shared_first, local_first, Combine::Min);
 
     if unit == 0 {
         let out = row * ROW_FIELDS;
