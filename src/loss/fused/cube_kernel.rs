@@ -4,6 +4,9 @@
 //! unit 0 writes the row's loss, hit, `ln N` and `1 / Σ`. Backward: one strided pass
 //! turning the exponentials into `g/n · (softmax − onehot)` in place.
 //!
+//! The loss is InfoNCE's cross-entropy (van den Oord et al. 2018, eq. 4),
+//! `J_i = logsumexp_j s_ij − s_{i,pos}`, and its gradient `∂J/∂s_ij = p_ij − [j = pos_i]`.
+//!
 //! WGSL has no infinity literals, so the running maximum starts at the smallest finite
 //! float, and an out-of-range positive yields an infinite loss by overflowing `exp`.
 
