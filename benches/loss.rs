@@ -2,7 +2,7 @@
 //! compared with PyTorch live in `examples/bench.rs`.
 
 use burn::tensor::{Distribution, Int, Tensor};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use infonce::backend::NdArrayAutodiff as B;
 use infonce::loss;
 

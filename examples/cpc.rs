@@ -112,8 +112,16 @@ fn run(args: &Args) -> infonce::Result<()> {
     println!(
         "CPC on a lazy cycle: S = {}, λ = {}, σ = {}, {} direction(s); {} sequences × {} steps, K = {}, \
          {} negatives (N = {}), {}",
-        args.states, args.lambda, args.noise, args.directions, args.batch_size, args.length,
-        args.steps_ahead, args.negatives, config.candidates(), args.backend
+        args.states,
+        args.lambda,
+        args.noise,
+        args.directions,
+        args.batch_size,
+        args.length,
+        args.steps_ahead,
+        args.negatives,
+        config.candidates(),
+        args.backend
     );
     let report = infonce::launch::cpc(args.backend, &config)?;
     print_report(&report);

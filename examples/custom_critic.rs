@@ -17,6 +17,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
 use clap::Parser;
+use infonce::Critic;
 use infonce::backend::BackendKind;
 use infonce::data::CorrelatedGaussian;
 use infonce::encoder::IdentityEncoder;
@@ -24,7 +25,6 @@ use infonce::eval::estimate_mi;
 use infonce::model::SharedEncoderModel;
 use infonce::sampler::InBatchSampler;
 use infonce::trainer::{Trainer, TrainerConfig};
-use infonce::Critic;
 
 mod common;
 
@@ -91,7 +91,14 @@ fn run<B: AutodiffBackend>(device: B::Device, args: &Args) -> infonce::Result<()
         est.std,
         est.log_n,
         summary.last.map_or(f64::NAN, |s| s.loss),
-        trainer.model().critic.log_scale.val().exp().into_scalar().elem::<f64>(),
+        trainer
+            .model()
+            .critic
+            .log_scale
+            .val()
+            .exp()
+            .into_scalar()
+            .elem::<f64>(),
     );
     Ok(())
 }

@@ -92,7 +92,7 @@ impl FromStr for BackendKind {
                 return Err(Error::config(
                     "backend",
                     format!("unknown backend `{other}`; expected ndarray, wgpu, flex or cuda"),
-                ))
+                ));
             }
         };
         if !Self::available().contains(&kind) {

@@ -26,7 +26,9 @@ pub enum Error {
         what: String,
     },
     /// Fewer than two candidates per row: there is nothing to contrast the positive with.
-    #[error("{what} has {got} candidate(s) per row; InfoNCE needs at least 2 (one positive and one negative)")]
+    #[error(
+        "{what} has {got} candidate(s) per row; InfoNCE needs at least 2 (one positive and one negative)"
+    )]
     TooFewCandidates {
         /// The function or argument that received it.
         what: String,
@@ -89,7 +91,9 @@ pub enum Error {
     BackendUnavailable(String),
     /// Training split over data-parallel peers did not reproduce training on one device
     /// (the shard-equivalence check).
-    #[error("{peers} peers differ from one device: gradient of `{parameter}` by {max_abs_grad_diff:e} (loss by {max_loss_diff:e}), tolerance {tolerance:e}")]
+    #[error(
+        "{peers} peers differ from one device: gradient of `{parameter}` by {max_abs_grad_diff:e} (loss by {max_loss_diff:e}), tolerance {tolerance:e}"
+    )]
     ShardMismatch {
         /// Number of peers.
         peers: usize,

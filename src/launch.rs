@@ -23,14 +23,14 @@
 
 use burn::tensor::backend::AutodiffBackend;
 
+use crate::Result;
 use crate::backend::BackendKind;
 use crate::bench::{Timing, Workload, WorkloadOptions};
-use crate::clip::{train_clip, ClipConfig, ClipReport};
-use crate::cpc::{train_cpc, CpcConfig, CpcReport};
+use crate::clip::{ClipConfig, ClipReport, train_clip};
+use crate::cpc::{CpcConfig, CpcReport, train_cpc};
 use crate::data::{CaptionedSplits, TrainTest};
 use crate::eval::{GaussianBenchmark, GaussianLevel};
-use crate::recipes::{train_simclr, SimclrConfig, SimclrReport};
-use crate::Result;
+use crate::recipes::{SimclrConfig, SimclrReport, train_simclr};
 
 /// [`train_simclr`] (any [`Method`](crate::recipes::Method)) on `backend`'s default device.
 ///

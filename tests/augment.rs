@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use burn::tensor::backend::Backend;
-use infonce::data::augment::{augment, AugmentConfig};
-use infonce::data::{synthetic_shapes, ImageDataset, TwoViewImages};
+use infonce::data::augment::{AugmentConfig, augment};
+use infonce::data::{ImageDataset, TwoViewImages, synthetic_shapes};
 use infonce::trainer::{BatchSource, StepContext};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

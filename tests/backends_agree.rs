@@ -2,9 +2,9 @@
 
 #[cfg(feature = "wgpu")]
 mod on_wgpu {
-    use burn::tensor::backend::AutodiffBackend;
     use burn::tensor::Int;
     use burn::tensor::Tensor;
+    use burn::tensor::backend::AutodiffBackend;
     use infonce::backend::{NdArrayAutodiff, WgpuAutodiff};
     use infonce::loss;
 

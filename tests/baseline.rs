@@ -4,10 +4,10 @@
 use burn::module::AutodiffModule;
 use burn::tensor::{Distribution, Tensor};
 use infonce::encoder::ResNetEncoder;
-use infonce::model::{independent_copy, PairBatch};
-use infonce::recipes::{image_backbone, simclr_model, SimclrConfig};
+use infonce::model::{PairBatch, independent_copy};
+use infonce::recipes::{SimclrConfig, image_backbone, simclr_model};
 use infonce::sampler::TwoViewSampler;
-use infonce::trainer::{materialize_parameters, Trainer, TrainerConfig};
+use infonce::trainer::{Trainer, TrainerConfig, materialize_parameters};
 
 type B = infonce::backend::NdArrayAutodiff;
 

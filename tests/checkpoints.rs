@@ -2,12 +2,12 @@
 //! falling back to the previous good one.
 
 use burn::tensor::backend::AutodiffBackend;
+use infonce::Error;
 use infonce::critic::SeparableCriticConfig;
 use infonce::encoder::IdentityEncoder;
 use infonce::model::SharedEncoderModel;
 use infonce::sampler::InBatchSampler;
 use infonce::trainer::{BestMetric, Checkpoint, Trainer, TrainerConfig};
-use infonce::Error;
 
 use super::trainer::{data, model, parameters, temp_dir};
 

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use burn::tensor::{Int, Tensor};
 use infonce::clip::{CaptionPairs, ClipConfig};
 use infonce::data::{
-    caption_text, caption_vocabulary, captioned_shapes, class_prompt, synthetic_shapes, PAD,
-    SHAPE_CLASSES, SHAPE_SLOT,
+    PAD, SHAPE_CLASSES, SHAPE_SLOT, caption_text, caption_vocabulary, captioned_shapes,
+    class_prompt, synthetic_shapes,
 };
 use infonce::encoder::CaptionEncoderConfig;
 use infonce::trainer::{BatchSource, StepContext};
@@ -32,9 +32,11 @@ fn captions_name_what_was_drawn_on_the_synthetic_shapes() {
     for (i, caption) in captioned.train.captions.iter().enumerate() {
         let class = captioned.train.images.labels[i];
         assert_eq!(caption[SHAPE_SLOT], class_prompt(class)[SHAPE_SLOT]);
-        assert!(caption
-            .iter()
-            .all(|&t| t != PAD && (t as usize) < vocabulary.len()));
+        assert!(
+            caption
+                .iter()
+                .all(|&t| t != PAD && (t as usize) < vocabulary.len())
+        );
         let text = caption_text(caption);
         assert_eq!(text.split(' ').count(), 6, "{text}");
         assert!(text.contains(SHAPE_CLASSES[class]), "{text}");

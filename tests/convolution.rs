@@ -6,9 +6,9 @@
 use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
+use infonce::Encoder;
 use infonce::encoder::{Conv3x3, ConvPath, ReferenceCnn};
 use infonce::trainer::materialize_parameters;
-use infonce::Encoder;
 
 use super::common::{assert_close, finite_difference, random_vec, values};
 

@@ -10,14 +10,14 @@
 //! Adding a critic: write its f64 formula as a `HostCritic` and add one test function.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use infonce::Critic;
 use infonce::cpc::StepCriticsConfig;
 use infonce::critic::{
     BilinearCriticConfig, ConcatCriticConfig, CosineCriticConfig, DotProductCritic,
     SeparableCriticConfig,
 };
-use infonce::Critic;
 
 use crate::common::*;
 
@@ -347,12 +347,16 @@ fn cosine_clamps_scale_after_the_step_and_survives_zero_rows<B: AutodiffBackend>
         "scores with a zero row, scale 100",
     );
     let grads = s.sum().backward();
-    assert!(values(c.grad(&grads).unwrap())
-        .iter()
-        .all(|g| g.is_finite()));
-    assert!(values(x.grad(&grads).unwrap())
-        .iter()
-        .all(|g| g.is_finite()));
+    assert!(
+        values(c.grad(&grads).unwrap())
+            .iter()
+            .all(|g| g.is_finite())
+    );
+    assert!(
+        values(x.grad(&grads).unwrap())
+            .iter()
+            .all(|g| g.is_finite())
+    );
     let mut scale_grad = Vec::new();
     critic.visit(&mut CollectGrads {
         grads: &grads,

@@ -97,9 +97,11 @@ fn critics_refuse_mismatched_widths<B: AutodiffBackend>(device: &B::Device) {
         .unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
     let bilinear = BilinearCriticConfig::new(4, 6).init::<B>(device).unwrap();
-    assert!(bilinear
-        .try_log_scores(zeros::<B>([2, 4], device), zeros::<B>([3, 6], device))
-        .is_ok());
+    assert!(
+        bilinear
+            .try_log_scores(zeros::<B>([2, 4], device), zeros::<B>([3, 6], device))
+            .is_ok()
+    );
     assert!(matches!(
         bilinear.try_log_scores(zeros::<B>([2, 4], device), zeros::<B>([3, 4], device)),
         Err(Error::ShapeMismatch { .. })

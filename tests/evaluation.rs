@@ -1,8 +1,8 @@
 //! kNN, linear probe, alignment and uniformity on hand-built features, and a SimCLR run end
 //! to end.
 
-use infonce::eval::{alignment, knn_accuracy, linear_probe, uniformity, LinearProbeConfig};
 use infonce::Error;
+use infonce::eval::{LinearProbeConfig, alignment, knn_accuracy, linear_probe, uniformity};
 
 use crate::common::*;
 
@@ -141,9 +141,11 @@ fn simclr_recipe_end_to_end_writes_report_plot_and_checkpoint() {
     assert_eq!(history.len(), 2);
     // The epoch metric is measured on the validation split, carved out of (and held out
     // of) the 128 training images; no metric is computed on the test split.
-    assert!(history
-        .iter()
-        .all(|r| r.metrics.keys().eq(["val_knn_top1"])));
+    assert!(
+        history
+            .iter()
+            .all(|r| r.metrics.keys().eq(["val_knn_top1"]))
+    );
     let selection = &report.model_selection;
     assert_eq!(
         (selection.split.as_str(), selection.validation_images),

@@ -3,9 +3,9 @@
 //! (ndarray, flex, wgpu, cuda, those compiled in); the candidate sets it does not cover fall
 //! back; bad positives are typed errors on the CPU and an infinite loss on the GPU.
 
-use burn::tensor::{backend::AutodiffBackend, Int, Tensor};
-use infonce::loss::{self, has_fused_kernel, info_nce_with_masks_using, LossKernel, Mask};
+use burn::tensor::{Int, Tensor, backend::AutodiffBackend};
 use infonce::Error;
+use infonce::loss::{self, LossKernel, Mask, has_fused_kernel, info_nce_with_masks_using};
 
 use crate::common::*;
 

@@ -6,13 +6,13 @@
 use burn::module::AutodiffModule;
 
 use crate::common::small_models::{
-    flat_params, shared_model, two_tower_model, Batch, B, D_IN, OBJECTIVES,
+    B, Batch, D_IN, OBJECTIVES, flat_params, shared_model, two_tower_model,
 };
 use crate::common::{assert_close, random_vec, tensor2};
 use infonce::model::{NegativeLayout, PairBatch};
 use infonce::objective::ObjectiveKind;
 use infonce::sampler::{ExplicitNegativeSampler, InBatchSampler, RowIds, TwoViewSampler};
-use infonce::trainer::{materialize_parameters, OptimizerKind, Trainer, TrainerConfig};
+use infonce::trainer::{OptimizerKind, Trainer, TrainerConfig, materialize_parameters};
 use infonce::{ContrastiveModel, Error, NegativeSampler};
 
 /// `n` noisy pairs, labels in 3 classes, with `k` paired negatives each when `k > 0`.

@@ -3,8 +3,8 @@
 
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use infonce::critic::{CosineCriticConfig, SeparableCriticConfig};
 use infonce::data::CorrelatedGaussian;
 use infonce::encoder::MlpConfig;
@@ -204,11 +204,7 @@ impl<B: Backend> Encoder<B> for OverflowEncoder<B> {
         // before the overflow.
         let term = || input.clone() * (self.p.val() * 3e38).mul_scalar(3e38).unsqueeze::<2>();
         let y = input.clone().matmul(self.weight.val()) + term();
-        if self.cancel {
-            y - term()
-        } else {
-            y
-        }
+        if self.cancel { y - term() } else { y }
     }
 }
 

@@ -2,10 +2,10 @@
 //! (`infonce::bench`): names round-trip, bad settings and missing backends are typed errors,
 //! and a timed workload reports ordered, positive times.
 
+use infonce::Error;
 use infonce::backend::BackendKind;
 use infonce::bench::{Workload, WorkloadOptions};
 use infonce::recipes::SimclrConfig;
-use infonce::Error;
 
 #[test]
 fn every_workload_name_parses_back_to_itself() {

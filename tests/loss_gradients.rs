@@ -1,7 +1,7 @@
 //! Every loss's autodiff gradient against central finite differences of an f64 reference
 //! implementation written here, from the formulas in FORMULAS.md.
 
-use burn::tensor::{backend::AutodiffBackend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::AutodiffBackend};
 use infonce::loss::{self, PairMask};
 
 use crate::common::*;

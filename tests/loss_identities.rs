@@ -1,6 +1,6 @@
 //! Closed-form identities of the InfoNCE family (FORMULAS.md, "Identities worth a unit test").
 
-use burn::tensor::{backend::AutodiffBackend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::AutodiffBackend};
 use infonce::loss::{self, PairMask};
 
 use crate::common::*;

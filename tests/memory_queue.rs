@@ -7,7 +7,7 @@
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Int, Tensor, TensorData};
 use infonce::critic::DotProductCritic;
-use infonce::loss::{info_nce_with_masks, BoundKind};
+use infonce::loss::{BoundKind, info_nce_with_masks};
 use infonce::sampler::{
     CandidateSet, CandidateSource, CompositeSampler, Embeddings, Layout, MemoryQueue,
     MemoryQueueSampler, Rows,

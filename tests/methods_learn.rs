@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 
 use infonce::backend::BackendKind;
+use infonce::data::TrainTest;
 use infonce::data::augment::AugmentConfig;
 use infonce::data::readers::read_mnist;
-use infonce::data::TrainTest;
 use infonce::recipes::{Method, MocoSettings, SimclrConfig, SimclrReport};
 
 /// kNN top-1 the learned features must gain over the random initialisation's.

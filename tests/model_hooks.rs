@@ -3,8 +3,8 @@
 //! exactly and is never stepped or decayed; weight decay skips rank-1 parameters by default.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use infonce::critic::DotProductCritic;
 use infonce::encoder::{Mlp, MlpConfig};
 use infonce::model::PairBatch;

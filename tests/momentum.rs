@@ -10,9 +10,9 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 use infonce::encoder::MlpConfig;
 use infonce::model::{
-    ema_update, independent_copy, MomentumEncoderModel, MomentumSchedule, PairBatch,
+    MomentumEncoderModel, MomentumSchedule, PairBatch, ema_update, independent_copy,
 };
-use infonce::recipes::{moco_model, ImageEncoder, MocoModel, MocoSettings, SimclrConfig};
+use infonce::recipes::{ImageEncoder, MocoModel, MocoSettings, SimclrConfig, moco_model};
 use infonce::sampler::{MemoryQueueSampler, RowIds};
 use infonce::trainer::{BatchSource, StepContext, Trainer, TrainerConfig};
 use infonce::{ContrastiveModel, Encoder, Error, NegativeSampler};

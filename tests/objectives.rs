@@ -4,13 +4,13 @@
 
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Int, Tensor, TensorData};
+use infonce::NegativeSampler;
 use infonce::loss::{
-    self, debiased_with_masks, decoupled_with_masks, BoundKind, Mask, NegativeCorrection,
+    self, BoundKind, Mask, NegativeCorrection, debiased_with_masks, decoupled_with_masks,
 };
 use infonce::objective::{Objective, ObjectiveKind};
 use infonce::sampler::{Embeddings, InBatchSampler, Rows, TwoViewSampler};
 use infonce::trainer::{Trainer, TrainerConfig};
-use infonce::NegativeSampler;
 
 use crate::common::*;
 

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
-use infonce::io::{remove_stale_temporaries, FolderLock, LOCK_FILE};
+use infonce::Error;
+use infonce::io::{FolderLock, LOCK_FILE, remove_stale_temporaries};
 use infonce::recipes::simclr_model;
 use infonce::trainer::Checkpoint;
-use infonce::Error;
 
 use super::baseline::small_simclr_config;
 use super::example_errors::example;

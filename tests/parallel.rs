@@ -63,7 +63,7 @@ backend_tests!(mask_row_selection_matches_dense);
 mod with_peers {
     use super::*;
     use crate::common::small_models::{
-        flat_params, shared_model, two_tower_model, Batch, B, D_IN, OBJECTIVES,
+        B, Batch, D_IN, OBJECTIVES, flat_params, shared_model, two_tower_model,
     };
     use crate::common::{assert_close, random_vec, tensor2};
     use infonce::critic::CosineCriticConfig;
@@ -71,8 +71,8 @@ mod with_peers {
     use infonce::model::{MomentumEncoderModel, MomentumSchedule, PairBatch};
     use infonce::objective::ObjectiveKind;
     use infonce::parallel::{
-        all_gather, check_shard_equivalence, run_peers, GatherBackend, GatherFault, Peer,
-        ShardCheck,
+        GatherBackend, GatherFault, Peer, ShardCheck, all_gather, check_shard_equivalence,
+        run_peers,
     };
     use infonce::sampler::{InBatchSampler, MemoryQueueSampler, RowIds, TwoViewSampler};
     use infonce::trainer::{Trainer, TrainerConfig};
@@ -476,7 +476,7 @@ mod local_rows {
     use super::*;
     use crate::common::{random_vec, tensor2};
     use infonce::parallel::{gather_embeddings, run_peers, select_local_rows};
-    use infonce::sampler::{two_view_set, Embeddings, RowIds};
+    use infonce::sampler::{Embeddings, RowIds, two_view_set};
 
     type B = infonce::backend::NdArrayAutodiff;
 

@@ -3,11 +3,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use infonce::Error;
 use infonce::data::readers::{
     read_cifar10, read_idx_images, read_idx_labels, read_image_folder, read_mnist,
 };
-use infonce::data::{synthetic_shapes, DataSpec};
-use infonce::Error;
+use infonce::data::{DataSpec, synthetic_shapes};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("infonce-readers-{name}-{}", std::process::id()));

@@ -1,8 +1,8 @@
 //! Samplers: candidate layouts and masks, and the loss they lead to against hand-built
 //! candidate lists.
 
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
 use infonce::critic::DotProductCritic;
 use infonce::loss::{self, info_nce_with_masks};
 use infonce::sampler::{

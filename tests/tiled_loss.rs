@@ -2,9 +2,9 @@
 //! one column to wider than the matrix) and against finite differences of the f64
 //! reference; bad settings are typed errors.
 
-use burn::tensor::{backend::AutodiffBackend, Int, Tensor};
-use infonce::loss;
+use burn::tensor::{Int, Tensor, backend::AutodiffBackend};
 use infonce::Error;
+use infonce::loss;
 
 use crate::common::*;
 

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use infonce::Error;
 use infonce::critic::{SeparableCritic, SeparableCriticConfig};
 use infonce::data::CorrelatedGaussian;
 use infonce::encoder::IdentityEncoder;
@@ -13,7 +14,6 @@ use infonce::sampler::InBatchSampler;
 use infonce::trainer::{
     BatchSource, Checkpoint, EpochRecord, OptimizerKind, StepContext, Trainer, TrainerConfig,
 };
-use infonce::Error;
 
 pub(crate) type Model<B> = SharedEncoderModel<B, IdentityEncoder<B>, SeparableCritic<B>>;
 
@@ -324,14 +324,16 @@ fn corrupt_checkpoints_are_refused<B: AutodiffBackend>(device: &B::Device) {
             other => panic!("{name}: expected CorruptFile, got {:?}", other.err()),
         }
     }
-    assert!(Trainer::resume(
-        config,
-        model::<B>(device),
-        InBatchSampler,
-        device.clone(),
-        &path
-    )
-    .is_ok());
+    assert!(
+        Trainer::resume(
+            config,
+            model::<B>(device),
+            InBatchSampler,
+            device.clone(),
+            &path
+        )
+        .is_ok()
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -5,13 +5,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use infonce::Error;
 use infonce::data::augment::AugmentConfig;
 use infonce::data::readers::{idx_dataset, parse_cifar10_batch};
-use infonce::data::{synthetic_shapes, ImageDataset, TwoViewImages};
-use infonce::eval::{knn_accuracy, linear_probe, LinearProbeConfig};
+use infonce::data::{ImageDataset, TwoViewImages, synthetic_shapes};
+use infonce::eval::{LinearProbeConfig, knn_accuracy, linear_probe};
 use infonce::recipes::SimclrConfig;
 use infonce::trainer::TrainerConfig;
-use infonce::Error;
 
 type B = infonce::backend::NdArrayAutodiff;
 
@@ -77,17 +77,19 @@ fn labels_out_of_range_are_refused() {
         knn_accuracy(&features, &[0, 5], &features, &[0, 1], 2, 2, 1, 0.07),
         Err(Error::InvalidConfig { .. })
     ));
-    assert!(linear_probe::<B>(
-        &features,
-        &[0, 1],
-        &features,
-        &[0, 7],
-        2,
-        2,
-        LinearProbeConfig::default(),
-        &Default::default(),
-    )
-    .is_err());
+    assert!(
+        linear_probe::<B>(
+            &features,
+            &[0, 1],
+            &features,
+            &[0, 7],
+            2,
+            2,
+            LinearProbeConfig::default(),
+            &Default::default(),
+        )
+        .is_err()
+    );
 }
 
 #[test]

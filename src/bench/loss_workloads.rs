@@ -4,9 +4,9 @@
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Distribution, ElementConversion, Tensor};
 
-use super::timing::{time_iterations, Timing, WorkloadOptions};
-use crate::loss::{self, Mask};
+use super::timing::{Timing, WorkloadOptions, time_iterations};
 use crate::Result;
+use crate::loss::{self, Mask};
 
 /// Embedding width of the loss workloads.
 const DIM: usize = 128;

@@ -3,14 +3,14 @@
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Distribution, Tensor};
 
-use super::timing::{time_iterations, Timing, WorkloadOptions};
+use super::timing::{Timing, WorkloadOptions, time_iterations};
+use crate::Result;
 use crate::critic::{CosineCriticConfig, SeparableCriticConfig};
 use crate::data::CorrelatedGaussian;
 use crate::encoder::{IdentityEncoder, ReferenceCnn};
 use crate::model::{PairBatch, SharedEncoderModel};
 use crate::sampler::{InBatchSampler, TwoViewSampler};
 use crate::trainer::{BatchSource, StepContext, Trainer, TrainerConfig};
-use crate::Result;
 
 /// The separable critic on a batch of `batch` pairs of 20-dimensional Gaussians with 4 nats
 /// of mutual information, Adam 5e-4.

@@ -6,7 +6,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
 
 use super::ClipModel;
-use crate::data::{class_prompt, Caption, CaptionedImages, CAPTION_SLOTS};
+use crate::data::{CAPTION_SLOTS, Caption, CaptionedImages, class_prompt};
 use crate::eval::{image_features, normalize_rows};
 use crate::readback::read_back;
 use crate::{Encoder, Result};
@@ -81,7 +81,7 @@ pub(super) fn zero_shot_top1(e: &Embedded, labels: &[usize]) -> f64 {
     let correct = labels
         .iter()
         .enumerate()
-        .filter(|(i, &label)| {
+        .filter(|&(i, &label)| {
             let image = &e.images[i * d..(i + 1) * d];
             argmax((0..classes).map(|c| dot(image, &e.prompts[c * d..(c + 1) * d]))) == label
         })

@@ -30,7 +30,7 @@ mod recipe;
 mod report;
 mod source;
 
-pub use model::{clip_model, ClipModel, ImageTower};
-pub use recipe::{train_clip, ClipConfig, TEMPERATURE_METRIC};
+pub use model::{ClipModel, ImageTower, clip_model};
+pub use recipe::{ClipConfig, TEMPERATURE_METRIC, train_clip};
 pub use report::{ClipReport, DirectionScores, TemperatureTrajectory};
 pub use source::{CaptionPairs, ClipBatch};

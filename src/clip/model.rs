@@ -3,14 +3,14 @@
 
 use burn::tensor::backend::Backend;
 
+use crate::Result;
 use crate::critic::{CosineCritic, CosineCriticConfig};
-use crate::data::{caption_vocabulary, CAPTION_SLOTS};
+use crate::data::{CAPTION_SLOTS, caption_vocabulary};
 use crate::encoder::{
     CaptionEncoder, CaptionEncoderConfig, EncoderWithHead, ProjectionHeadConfig, ResNetEncoder,
     ResNetEncoderConfig,
 };
 use crate::model::TwoTowerModel;
-use crate::Result;
 
 use super::ClipConfig;
 

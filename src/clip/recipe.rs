@@ -8,13 +8,13 @@ use std::time::Instant;
 use burn::tensor::backend::AutodiffBackend;
 
 use super::evaluate::{embed_split, recall_at, zero_shot_top1};
-use super::{clip_model, CaptionPairs, ClipReport, DirectionScores, TemperatureTrajectory};
+use super::{CaptionPairs, ClipReport, DirectionScores, TemperatureTrajectory, clip_model};
 use crate::data::{CaptionedImages, CaptionedSplits};
 use crate::io::write_json;
 use crate::objective::ObjectiveKind;
 use crate::report::plot_training_curves;
 use crate::sampler::InBatchSampler;
-use crate::trainer::{materialize_parameters, BatchSource, Trainer, TrainerConfig};
+use crate::trainer::{BatchSource, Trainer, TrainerConfig, materialize_parameters};
 use crate::{Error, Result};
 
 /// The per-epoch metric that records the critic's temperature.

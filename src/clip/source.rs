@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
-use rand::seq::SliceRandom;
+use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 use rand::RngExt;
+use rand::seq::SliceRandom;
 
-use crate::data::{CaptionedImages, CAPTION_SLOTS, PAD, SHAPE_SLOT};
+use crate::data::{CAPTION_SLOTS, CaptionedImages, PAD, SHAPE_SLOT};
 use crate::model::PairBatch;
 use crate::sampler::RowIds;
 use crate::trainer::{BatchSource, StepContext};

@@ -1,6 +1,6 @@
 //! The batch type of sequence models.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use crate::{Error, Result};
 

@@ -1,6 +1,6 @@
 //! Per-step loss, top-1 accuracy and MI bound of a sequence model on fresh batches.
 
-use burn::tensor::{backend::Backend, Bool, Tensor};
+use burn::tensor::{Bool, Tensor, backend::Backend};
 
 use crate::loss::MASKED_LOG_SCORE;
 use crate::readback::read_back;

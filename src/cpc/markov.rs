@@ -1,6 +1,6 @@
 //! A sequence source with a known answer: a lazy walk on a cycle of states.
 
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData, backend::Backend};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 

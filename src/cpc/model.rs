@@ -2,7 +2,7 @@
 
 use burn::module::Module;
 use burn::nn::gru::{Gru, GruConfig};
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use super::{SequenceBatch, StepCritics, StepCriticsConfig};
 use crate::encoder::{Mlp, MlpConfig};

@@ -126,9 +126,5 @@ fn binomial_pmf(trials: usize, p: f64) -> impl Iterator<Item = f64> {
 
 /// `x·ln x` with `0·ln 0 = 0`.
 fn x_log_x(x: f64) -> f64 {
-    if x > 0.0 {
-        x * x.ln()
-    } else {
-        0.0
-    }
+    if x > 0.0 { x * x.ln() } else { 0.0 }
 }

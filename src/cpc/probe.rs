@@ -1,10 +1,10 @@
 //! A linear probe on the contexts: how well `c_t` encodes a sequence's latent class.
 
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
 
 use super::{CpcModel, SequenceBatch};
-use crate::eval::{linear_probe, LinearProbeConfig};
+use crate::eval::{LinearProbeConfig, linear_probe};
 use crate::readback::read_back;
 use crate::trainer::{BatchSource, StepContext};
 use crate::{Encoder, Error, Result};

@@ -8,8 +8,8 @@ use burn::tensor::backend::AutodiffBackend;
 
 use super::report::step_reports;
 use super::{
-    context_probe, evaluate_steps, CpcModelConfig, CpcReport, MarkovSequences, ProbeSplit,
-    SequenceNegatives, SequenceSampler, StepMetrics,
+    CpcModelConfig, CpcReport, MarkovSequences, ProbeSplit, SequenceNegatives, SequenceSampler,
+    StepMetrics, context_probe, evaluate_steps,
 };
 use crate::trainer::{Trainer, TrainerConfig};
 use crate::{Error, Result};

@@ -1,6 +1,6 @@
 //! What a CPC run reached: per-step numbers beside the closed-form optimum.
 
-use super::{markov_optimum, CpcConfig, SequenceNegatives, StepMetrics};
+use super::{CpcConfig, SequenceNegatives, StepMetrics, markov_optimum};
 use crate::Result;
 
 /// One prediction step of a [`CpcReport`].

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 
 use crate::loss::{BoundKind, Mask};
 use crate::sampler::{CandidateSet, Embeddings};

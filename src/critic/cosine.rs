@@ -2,11 +2,11 @@
 
 use burn::config::Config;
 use burn::module::{Module, Param};
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use super::Critic;
-use crate::loss::{check_temperature, l2_normalize};
 use crate::Error;
+use crate::loss::{check_temperature, l2_normalize};
 
 /// Configuration of a [`CosineCritic`].
 #[derive(Config, Debug)]
@@ -102,11 +102,14 @@ impl<B: Backend> CosineCritic<B> {
 
 impl<B: Backend> Critic<B> for CosineCritic<B> {
     fn log_scores(&self, context: Tensor<B, 2>, candidates: Tensor<B, 2>) -> Tensor<B, 2> {
-        let cos = l2_normalize(context).matmul(l2_normalize(candidates).transpose());
-        match &self.log_scale {
-            Some(t) => cos * t.val().exp().unsqueeze_dim::<2>(0),
-            None => cos.mul_scalar(self.fixed_scale),
-        }
+        // The scale multiplies the `n × d` context, not the `n × m` cosines: two passes
+        // fewer over the scores (forward and backward), the same product.
+        let context = l2_normalize(context);
+        let context = match &self.log_scale {
+            Some(t) => context * t.val().exp().unsqueeze_dim::<2>(0),
+            None => context.mul_scalar(self.fixed_scale),
+        };
+        context.matmul(l2_normalize(candidates).transpose())
     }
 
     fn requires_equal_dims(&self) -> bool {

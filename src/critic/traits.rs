@@ -1,7 +1,7 @@
 //! The `Critic` trait.
 
 use burn::module::{Module, ModuleDisplay};
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use crate::{Error, Result};
 

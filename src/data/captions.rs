@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use super::synthetic_shapes::{draw, image_rng, render, Drawn, COLOUR_NAMES};
+use super::synthetic_shapes::{COLOUR_NAMES, Drawn, draw, image_rng, render};
 use super::{ImageDataset, SHAPE_CLASSES};
 use crate::{Error, Result};
 

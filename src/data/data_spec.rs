@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use super::readers::{read_cifar10, read_image_folder, read_mnist};
-use super::{synthetic_shapes, TrainTest};
+use super::{TrainTest, synthetic_shapes};
 use crate::{Error, Result};
 
 /// `synthetic`, `idx:DIR` (MNIST-format files), `cifar10:DIR` (binary batches) or

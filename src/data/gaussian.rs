@@ -1,6 +1,6 @@
 //! Jointly Gaussian pairs with known mutual information.
 
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData, backend::Backend};
 use rand::RngExt;
 use rand_distr::StandardNormal;
 
@@ -54,7 +54,9 @@ impl CorrelatedGaussian {
         if dim == 0 || batch_size == 0 || steps_per_epoch == 0 {
             return Err(Error::config(
                 "CorrelatedGaussian",
-                format!("dim ({dim}), batch_size ({batch_size}) and steps_per_epoch ({steps_per_epoch}) must be ≥ 1"),
+                format!(
+                    "dim ({dim}), batch_size ({batch_size}) and steps_per_epoch ({steps_per_epoch}) must be ≥ 1"
+                ),
             ));
         }
         Ok(Self {

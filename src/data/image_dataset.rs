@@ -1,7 +1,7 @@
 //! A labelled set of same-sized images held in memory.
 
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 
 use crate::{Error, Result};
 
@@ -63,7 +63,7 @@ impl ImageDataset {
                 ),
             ));
         }
-        if let Some((i, &l)) = labels.iter().enumerate().find(|(_, &l)| l >= num_classes) {
+        if let Some((i, &l)) = labels.iter().enumerate().find(|&(_, &l)| l >= num_classes) {
             return Err(Error::config(
                 "labels",
                 format!("label {l} of image {i} is out of range for {num_classes} classes"),

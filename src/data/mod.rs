@@ -10,11 +10,11 @@ mod synthetic_shapes;
 mod two_view_images;
 
 pub use captions::{
-    caption_text, caption_vocabulary, captioned_shapes, class_prompt, Caption, CaptionedImages,
-    CaptionedSplits, CAPTION_SLOTS, PAD, SHAPE_SLOT,
+    CAPTION_SLOTS, Caption, CaptionedImages, CaptionedSplits, PAD, SHAPE_SLOT, caption_text,
+    caption_vocabulary, captioned_shapes, class_prompt,
 };
 pub use data_spec::DataSpec;
 pub use gaussian::CorrelatedGaussian;
 pub use image_dataset::{ImageDataset, TrainTest};
-pub use synthetic_shapes::{synthetic_shapes, SHAPE_CLASSES};
+pub use synthetic_shapes::{SHAPE_CLASSES, synthetic_shapes};
 pub use two_view_images::TwoViewImages;

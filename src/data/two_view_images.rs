@@ -3,12 +3,12 @@
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData, backend::Backend};
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
-use super::augment::{augment, AugmentConfig};
 use super::ImageDataset;
+use super::augment::{AugmentConfig, augment};
 use crate::model::PairBatch;
 use crate::sampler::RowIds;
 use crate::trainer::{BatchSource, StepContext};

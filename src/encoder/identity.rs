@@ -3,7 +3,7 @@
 use core::marker::PhantomData;
 
 use burn::module::Module;
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use super::Encoder;
 

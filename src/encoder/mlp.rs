@@ -3,7 +3,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::{activation::relu, backend::Backend, Tensor};
+use burn::tensor::{Tensor, activation::relu, backend::Backend};
 
 use super::Encoder;
 use crate::Error;
@@ -65,11 +65,7 @@ impl<B: Backend> Mlp<B> {
         let last = self.layers.len() - 1;
         self.layers.iter().enumerate().fold(x, |h, (i, layer)| {
             let h = layer.forward(h);
-            if i < last {
-                relu(h)
-            } else {
-                h
-            }
+            if i < last { relu(h) } else { h }
         })
     }
 

@@ -2,7 +2,7 @@
 
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
-use burn::tensor::{activation::relu, backend::Backend, Tensor};
+use burn::tensor::{Tensor, activation::relu, backend::Backend};
 
 use super::{Conv3x3, ConvPath, Encoder, Mlp, MlpConfig};
 

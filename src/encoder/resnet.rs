@@ -3,7 +3,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
-use burn::tensor::{activation::relu, backend::Backend, Tensor};
+use burn::tensor::{Tensor, activation::relu, backend::Backend};
 
 use super::{Conv3x3, Encoder};
 use crate::Error;

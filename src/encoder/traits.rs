@@ -1,7 +1,7 @@
 //! The `Encoder` trait.
 
 use burn::module::{Module, ModuleDisplay};
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 /// Maps a batch of inputs to one embedding per example.
 ///

@@ -1,7 +1,7 @@
 //! An encoder followed by a projection head.
 
 use burn::module::Module;
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use super::{Encoder, ProjectionHead};
 

@@ -1,6 +1,6 @@
 //! Running an encoder over a dataset.
 
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData, backend::Backend};
 
 use crate::data::ImageDataset;
 use crate::{Error, Result};

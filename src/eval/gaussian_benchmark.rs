@@ -3,7 +3,7 @@
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 
-use super::{estimate_mi, MiEstimate};
+use super::{MiEstimate, estimate_mi};
 use crate::critic::{BilinearCriticConfig, ConcatCriticConfig, SeparableCriticConfig};
 use crate::data::CorrelatedGaussian;
 use crate::encoder::IdentityEncoder;

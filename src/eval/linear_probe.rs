@@ -4,7 +4,7 @@ use burn::module::AutodiffModule;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{activation::log_softmax, Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData, activation::log_softmax};
 
 use super::labelled_features::check_labelled;
 use crate::{Error, Result};
@@ -128,7 +128,7 @@ pub fn linear_probe<B: AutodiffBackend>(
     let correct = predicted
         .iter()
         .zip(test_labels)
-        .filter(|(p, &l)| **p as usize == l)
+        .filter(|&(p, &l)| *p as usize == l)
         .count();
     Ok(correct as f64 / m as f64)
 }

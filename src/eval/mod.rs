@@ -12,5 +12,5 @@ pub use alignment_uniformity::{alignment, uniformity};
 pub use features::image_features;
 pub use gaussian_benchmark::{GaussianBenchmark, GaussianCritic, GaussianLevel};
 pub use knn::{knn_accuracy, normalize_rows};
-pub use linear_probe::{linear_probe, LinearProbeConfig};
-pub use mi_estimate::{estimate_mi, MiEstimate};
+pub use linear_probe::{LinearProbeConfig, linear_probe};
+pub use mi_estimate::{MiEstimate, estimate_mi};

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{Serialize, de::DeserializeOwned};
 
 use super::write_atomic;
 use crate::{Error, Result};

@@ -1,10 +1,10 @@
 //! The one numerically stable core the loss family is built on: masks applied on the
 //! device, a max-subtracted log-sum-exp, per-row means over positives.
 
-use burn::tensor::{activation::log_softmax, backend::Backend, Bool, Int, Tensor};
+use burn::tensor::{Bool, Int, Tensor, activation::log_softmax, backend::Backend};
 
-use super::fused::{has_fused_kernel, try_fused, LossKernel};
-use super::{check_scores, BoundKind, LossOutput, Mask};
+use super::fused::{LossKernel, has_fused_kernel, try_fused};
+use super::{BoundKind, LossOutput, Mask, check_scores};
 use crate::Result;
 
 /// The score a masked-out candidate takes before the log-sum-exp.
@@ -277,7 +277,7 @@ pub fn info_nce_with_masks_using<B: Backend>(
                     accuracy: fused.accuracy,
                     log_num_candidates: fused.log_num_candidates,
                     bound: BoundKind::Bound,
-                })
+                });
             }
             Err(scores) => scores,
         }

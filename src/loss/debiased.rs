@@ -1,8 +1,8 @@
 //! Debiased (Chuang et al. 2020) and hard-negative (Robinson et al. 2021) contrastive losses.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
-use super::core::{masked_logsumexp, Prepared};
+use super::core::{Prepared, masked_logsumexp};
 use super::nt_xent::two_view_scores;
 use super::{BoundKind, LossOutput, Mask};
 use crate::{Error, Result};

@@ -1,8 +1,8 @@
 //! The decoupled contrastive loss (DCL).
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
-use super::core::{masked_logsumexp, Prepared};
+use super::core::{Prepared, masked_logsumexp};
 use super::nt_xent::two_view_scores;
 use super::{BoundKind, LossOutput, Mask};
 use crate::Result;

@@ -1,6 +1,6 @@
 //! Masks over context × candidate pairs, described by structure and built on the device.
 
-use burn::tensor::{backend::Backend, Bool, Int, Tensor};
+use burn::tensor::{Bool, Int, Tensor, backend::Backend};
 
 use super::PairMask;
 use crate::{Error, Result};

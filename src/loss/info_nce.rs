@@ -1,8 +1,8 @@
 //! InfoNCE with one positive per row given by index.
 
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 
-use super::{check_scores, info_nce_with_masks, LossOutput, Mask};
+use super::{LossOutput, Mask, check_scores, info_nce_with_masks};
 use crate::{Error, Result};
 
 /// InfoNCE (CPC, van den Oord et al. 2018, eq. 4), mean over rows:

@@ -1,6 +1,6 @@
 //! Boolean masks over context × candidate pairs, built and checked on the host.
 
-use burn::tensor::{backend::Backend, Bool, Tensor, TensorData};
+use burn::tensor::{Bool, Tensor, TensorData, backend::Backend};
 
 use crate::{Error, Result};
 
@@ -39,7 +39,7 @@ impl PairMask {
     /// # Errors
     /// [`Error::ShapeMismatch`] when an index is `>= cols`.
     pub fn from_indices(cols: usize, indices: &[usize]) -> Result<Self> {
-        if let Some((row, &bad)) = indices.iter().enumerate().find(|(_, &j)| j >= cols) {
+        if let Some((row, &bad)) = indices.iter().enumerate().find(|&(_, &j)| j >= cols) {
             return Err(Error::shape(
                 format!("positive index of row {row}"),
                 format!("< {cols}"),
@@ -114,7 +114,7 @@ impl PairMask {
         (0..self.rows)
             .map(|i| {
                 let row = self.row(i);
-                let mut it = row.iter().enumerate().filter(|(_, &b)| b).map(|(j, _)| j);
+                let mut it = row.iter().enumerate().filter(|&(_, &b)| b).map(|(j, _)| j);
                 match (it.next(), it.next()) {
                     (Some(j), None) => Some(j),
                     _ => None,

@@ -1,6 +1,6 @@
 //! A mask restricted to some of its rows (a data-parallel peer keeps its own rows).
 
-use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 
 use super::{Mask, PairMask};
 use crate::Result;

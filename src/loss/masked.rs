@@ -1,8 +1,8 @@
 //! The one numerically stable core every loss of the family is built on.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
-use super::{check_scores, info_nce_with_masks, LossOutput, Mask, PairMask};
+use super::{LossOutput, Mask, PairMask, check_scores, info_nce_with_masks};
 use crate::{Error, Result};
 
 /// InfoNCE over an arbitrary candidate set described by masks.

@@ -46,19 +46,19 @@ mod tiled;
 mod tiled_core;
 mod validate;
 
-pub use self::core::{info_nce_with_masks, info_nce_with_masks_using, MASKED_LOG_SCORE};
+pub use self::core::{MASKED_LOG_SCORE, info_nce_with_masks, info_nce_with_masks_using};
 pub use bound::mi_lower_bound;
 pub use debiased::{
-    debiased_nt_xent, debiased_with_masks, hard_negative_nt_xent, NegativeCorrection,
+    NegativeCorrection, debiased_nt_xent, debiased_with_masks, hard_negative_nt_xent,
 };
 pub use decoupled::{decoupled_nt_xent, decoupled_with_masks};
 pub use device_mask::Mask;
-pub use fused::{has_fused_kernel, LossKernel};
+pub use fused::{LossKernel, has_fused_kernel};
 pub use info_nce::{info_nce, info_nce_with_stats};
 pub use mask::PairMask;
 pub use masked::masked_info_nce;
-pub(crate) use nt_xent::nt_xent_using;
 pub use nt_xent::{l2_normalize, nt_xent, nt_xent_with_stats, two_view_masks};
+pub(crate) use nt_xent::{nt_xent_using, scaled_gram};
 pub use output::{BoundKind, LossOutput, LossStats};
 pub use supervised::supervised_contrastive;
 pub use symmetric::{symmetric_info_nce, symmetric_info_nce_with_stats, symmetric_with_masks};

@@ -1,7 +1,7 @@
 //! What a loss call returns besides the loss: accuracy, `log N` and whether `log N − J` is a
 //! bound.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 /// Whether `log N − J` is a lower bound on mutual information for this loss and candidate
 /// set, and if not, why.
@@ -39,11 +39,7 @@ impl BoundKind {
 
     /// The weaker of two kinds: a bound only if both are.
     pub fn and(self, other: BoundKind) -> BoundKind {
-        if self.is_bound() {
-            other
-        } else {
-            self
-        }
+        if self.is_bound() { other } else { self }
     }
 
     /// Why it is not a bound, in words; `None` for a bound.

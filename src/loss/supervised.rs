@@ -1,8 +1,10 @@
 //! Supervised contrastive loss (SupCon).
 
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 
-use super::{check_scores, check_temperature, info_nce_with_masks, l2_normalize, Mask};
+use super::{
+    Mask, check_scores, check_temperature, info_nce_with_masks, l2_normalize, scaled_gram,
+};
 use crate::{Error, Result};
 
 /// Supervised contrastive loss, `L_out` of Khosla et al. 2020 (eq. 2): every row of `z`
@@ -53,8 +55,7 @@ pub fn supervised_contrastive<B: Backend>(
         ));
     }
     check_scores("supervised_contrastive", [n, n])?;
-    let z = l2_normalize(z);
-    let scores = z.clone().matmul(z.transpose()).div_scalar(temperature);
+    let scores = scaled_gram(l2_normalize(z), temperature);
     let not_self = Mask::Diagonal { offset: 0 }.not();
     let positives = Mask::Equal {
         rows: labels.clone(),

@@ -1,8 +1,8 @@
 //! The symmetric (CLIP) InfoNCE.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
-use super::{info_nce_with_masks, LossOutput, Mask};
+use super::{LossOutput, Mask, info_nce_with_masks};
 use crate::{Error, Result};
 
 /// Symmetric InfoNCE as in CLIP (Radford et al. 2021; open_clip's `ClipLoss`):

@@ -8,10 +8,10 @@
 //! same construction lets gradient caching (Gao et al. 2021) cut an encoder's batch into
 //! chunks. The backward of the rest of the graph (normalisation, encoder) is Burn's.
 
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
 
-use super::tiled_core::{loss_and_gradients, LossAndGradients, TiledLayout};
+use super::tiled_core::{LossAndGradients, TiledLayout, loss_and_gradients};
 use super::{check_scores, check_temperature, l2_normalize};
 use crate::{Error, Result};
 

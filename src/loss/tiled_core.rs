@@ -11,7 +11,7 @@
 //! Pass one keeps a running maximum and sum per row (the online log-sum-exp of Milakov and
 //! Gimelshein 2018); pass two recomputes each tile's scores and accumulates both products.
 
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 
 use super::MASKED_LOG_SCORE;
 
@@ -115,7 +115,7 @@ struct Tiles<B: Backend> {
 
 impl<B: Backend> Tiles<B> {
     /// The column ranges of the tiles.
-    fn ranges(&self) -> impl Iterator<Item = std::ops::Range<usize>> {
+    fn ranges(&self) -> impl Iterator<Item = std::ops::Range<usize>> + use<B> {
         let (m, tile) = (self.candidates.dims()[0], self.tile);
         (0..m.div_ceil(tile)).map(move |t| t * tile..((t + 1) * tile).min(m))
     }

@@ -1,6 +1,6 @@
 //! The batch type of the built-in models.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use crate::sampler::{ExplicitNegatives, RowIds};
 use crate::{Error, Result};

@@ -2,8 +2,8 @@
 //! (He et al. 2020) and the target network of BYOL (Grill et al. 2020).
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
 
 use crate::trainer::param_walk::{param_shapes, shape_difference};
 use crate::{Error, Result};

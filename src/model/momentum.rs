@@ -1,7 +1,7 @@
 //! An online encoder and its momentum copy: MoCo's query and key encoders.
 
 use burn::module::Module;
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use super::batch::assemble_embeddings;
 use super::ema::{ema_update, independent_copy};

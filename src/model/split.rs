@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use super::{NegativeLayout, PairBatch};
 use crate::sampler::RowIds;
@@ -41,21 +41,21 @@ impl<B: Backend, const DC: usize, const DX: usize> SplitBatch
                     "grad_cache_chunk",
                     "negatives shared by every context cannot be cut into chunks; \
                      give each context its own (NegativeLayout::Paired) or train without chunks",
-                ))
+                ));
             }
             Some((_, NegativeLayout::Paired { k })) => k,
             None => 0,
         };
         let n = self.rows();
         self.ids.check(n)?;
-        if let Some((x, _)) = &self.negatives {
-            if x.dims()[0] != n * k {
-                return Err(Error::shape(
-                    "paired negatives (n · k rows)",
-                    format!("{n} · {k} = {}", n * k),
-                    x.dims()[0].to_string(),
-                ));
-            }
+        if let Some((x, _)) = &self.negatives
+            && x.dims()[0] != n * k
+        {
+            return Err(Error::shape(
+                "paired negatives (n · k rows)",
+                format!("{n} · {k} = {}", n * k),
+                x.dims()[0].to_string(),
+            ));
         }
         Ok((0..n)
             .step_by(chunk)

@@ -1,10 +1,10 @@
 //! The `ContrastiveModel` trait.
 
 use burn::module::Module;
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
-use crate::sampler::Embeddings;
 use crate::Result;
+use crate::sampler::Embeddings;
 
 /// Everything the trainer needs from a model: embed a batch (with its rows' identity),
 /// score candidates, and act after each optimiser step.

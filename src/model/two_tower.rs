@@ -1,7 +1,7 @@
 //! One encoder per side.
 
 use burn::module::Module;
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use super::batch::assemble_embeddings;
 use super::{ContrastiveModel, PairBatch};

@@ -2,12 +2,12 @@
 
 use std::str::FromStr;
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use super::Objective;
 use crate::loss::{
-    debiased_with_masks, decoupled_with_masks, info_nce_with_masks, symmetric_with_masks,
-    LossOutput, Mask, NegativeCorrection,
+    LossOutput, Mask, NegativeCorrection, debiased_with_masks, decoupled_with_masks,
+    info_nce_with_masks, symmetric_with_masks,
 };
 use crate::sampler::CandidateSet;
 use crate::{Error, Result};
@@ -144,7 +144,7 @@ impl FromStr for ObjectiveKind {
                         "`{s}` is not one of info-nce, symmetric, decoupled, debiased:TAU_PLUS, \
                          hard-negative:BETA,TAU_PLUS, supcon"
                     ),
-                ))
+                ));
             }
         };
         kind.validate()?;

@@ -1,10 +1,10 @@
 //! The `Objective` trait.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
+use crate::Result;
 use crate::loss::LossOutput;
 use crate::sampler::CandidateSet;
-use crate::Result;
 
 /// What the trainer minimises: a loss over a candidate set's log-scores.
 ///

@@ -1,11 +1,11 @@
 //! Peer 0's parameters sent to every peer, so that all peers start from the same model.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
 
-use super::collective_ops::all_reduce_sum;
 use super::Peer;
+use super::collective_ops::all_reduce_sum;
 use crate::Result;
 
 /// `model` with every float parameter (and running statistic) replaced by peer 0's, in one

@@ -1,7 +1,7 @@
 //! burn-collective's calls on Burn tensors, with its errors as [`crate::Error`].
 
 use burn::collective::{self, CollectiveError, ReduceOperation};
-use burn::tensor::{backend::Backend, Tensor, TensorPrimitive};
+use burn::tensor::{Tensor, TensorPrimitive, backend::Backend};
 
 use super::Peer;
 use crate::{Error, Result};

@@ -9,13 +9,13 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::{check_shard_equivalence, run_peers, GatherBackend, Peer, ShardCheck};
+use super::{GatherBackend, Peer, ShardCheck, check_shard_equivalence, run_peers};
 use crate::critic::{CosineCritic, CosineCriticConfig};
 use crate::encoder::{Mlp, MlpConfig};
 use crate::model::{PairBatch, SharedEncoderModel};
 use crate::objective::ObjectiveKind;
 use crate::sampler::{InBatchSampler, RowIds, TwoViewSampler};
-use crate::trainer::{materialize_parameters, Trainer, TrainerConfig};
+use crate::trainer::{Trainer, TrainerConfig, materialize_parameters};
 use crate::{Error, NegativeSampler, Result};
 
 /// Input width of the synthetic pairs.

@@ -1,11 +1,11 @@
 //! The differentiable all-gather, as a custom autodiff operation whose forward and backward
 //! both call burn-collective.
 
+use burn::backend::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{unary, Backward, Ops, OpsKind};
-use burn::backend::Autodiff;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::{Tensor, TensorPrimitive};
@@ -13,8 +13,8 @@ use burn::tensor::{Tensor, TensorPrimitive};
 use super::collective_ops::{all_reduce_sum, gather_detached};
 use super::gather_rows::{pack_embeddings, unpack_embeddings};
 use super::{GatherFault, Peer};
-use crate::sampler::Embeddings;
 use crate::Result;
+use crate::sampler::Embeddings;
 
 /// Backends on which [`all_gather`] is differentiable: every `Autodiff<B, C>`, whatever
 /// the inner backend (ndarray, flex, wgpu, cuda). The forward and backward run on the

@@ -4,8 +4,8 @@
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::collective_ops::gather_detached;
 use super::Peer;
+use super::collective_ops::gather_detached;
 use crate::sampler::{Embeddings, ExplicitNegatives, Rows};
 use crate::{Error, Result};
 

@@ -2,11 +2,11 @@
 
 use burn::module::{AutodiffModule, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
 
-use super::collective_ops::all_reduce_sum;
 use super::Peer;
+use super::collective_ops::all_reduce_sum;
 use crate::Result;
 
 /// The sum over peers of every parameter's gradient, on every peer: the parameters that

@@ -1,6 +1,6 @@
 //! A peer's own rows of a gathered candidate set (open_clip's local loss).
 
-use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 
 use super::Peer;
 use crate::sampler::CandidateSet;

@@ -76,11 +76,11 @@ mod shard_check;
 
 pub(crate) use broadcast_params::broadcast_parameters;
 pub(crate) use collective_ops::all_reduce_sum as all_reduce_values;
-pub use compare::{compare_with_one_device, CompareOptions, CompareReport};
-pub use gather::{all_gather, gather_embeddings, GatherBackend};
+pub use compare::{CompareOptions, CompareReport, compare_with_one_device};
+pub use gather::{GatherBackend, all_gather, gather_embeddings};
 pub use gradients::all_reduce_gradients;
 pub use local_rows::select_local_rows;
-pub use node_compare::{compare_on_node, NodeReport};
-pub use nodes::{start_orchestrator, NodeConfig};
-pub use peer::{run_peers, GatherFault, Peer};
-pub use shard_check::{check_shard_equivalence, ShardCheck, ShardReport};
+pub use node_compare::{NodeReport, compare_on_node};
+pub use nodes::{NodeConfig, start_orchestrator};
+pub use peer::{GatherFault, Peer, run_peers};
+pub use shard_check::{ShardCheck, ShardReport, check_shard_equivalence};

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::compare::{
-    build_model, bytes_per_step, check_options, floored, negatives_per_row, run_config,
-    train_one_device, train_peer, Model,
+    Model, build_model, bytes_per_step, check_options, floored, negatives_per_row, run_config,
+    train_one_device, train_peer,
 };
 use super::param_values::param_values;
 use super::{CompareOptions, GatherBackend, NodeConfig};

@@ -1,8 +1,8 @@
 //! Every float parameter of a module on the host, by dotted path (to compare models).
 
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
 
 use crate::trainer::param_walk::ParamPath;
 

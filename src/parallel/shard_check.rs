@@ -5,8 +5,8 @@ use std::sync::Mutex;
 
 use burn::module::AutodiffModule;
 
-use super::param_values::{param_values, ParamValues};
-use super::{run_peers, GatherBackend, GatherFault};
+use super::param_values::{ParamValues, param_values};
+use super::{GatherBackend, GatherFault, run_peers};
 use crate::objective::Objective;
 use crate::trainer::{OptimizerKind, Trainer, TrainerConfig};
 use crate::{ContrastiveModel, Error, NegativeSampler, Result};

@@ -156,7 +156,7 @@ impl FromStr for Method {
                 return Err(Error::config(
                     "method",
                     format!("`{s}` is not one of {}", METHOD_NAMES.join(", ")),
-                ))
+                ));
             }
         })
     }

@@ -7,10 +7,10 @@ mod simclr_eval;
 mod simclr_report;
 mod simclr_train;
 
-pub use method::{Method, MocoSettings, METHOD_NAMES};
+pub use method::{METHOD_NAMES, Method, MocoSettings};
 pub use simclr::{
-    image_backbone, moco_model, simclr_model, ImageEncoder, ImageMethodModel, MocoModel,
-    SimclrConfig, SimclrModel,
+    ImageEncoder, ImageMethodModel, MocoModel, SimclrConfig, SimclrModel, image_backbone,
+    moco_model, simclr_model,
 };
 pub use simclr_report::{ModelSelection, Scores, SimclrReport, VALIDATION_METRIC};
 pub use simclr_train::train_simclr;

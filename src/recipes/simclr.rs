@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use burn::module::AutodiffModule;
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 
 use super::method::{Method, MocoSettings};
 

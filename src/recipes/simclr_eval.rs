@@ -7,16 +7,16 @@ use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use rand::SeedableRng;
 
-use super::simclr_report::VALIDATION_METRIC;
 use super::SimclrConfig;
-use crate::data::augment::{augment, AugmentConfig};
+use super::simclr_report::VALIDATION_METRIC;
+use crate::Result;
 use crate::data::ImageDataset;
+use crate::data::augment::{AugmentConfig, augment};
 use crate::encoder::ResNetEncoder;
 use crate::eval::{
-    alignment, image_features, knn_accuracy, linear_probe, uniformity, LinearProbeConfig,
+    LinearProbeConfig, alignment, image_features, knn_accuracy, linear_probe, uniformity,
 };
 use crate::trainer::EpochRecord;
-use crate::Result;
 
 /// An evenly spread subset of at most `limit` images.
 pub(super) fn subset(data: &ImageDataset, limit: usize) -> ImageDataset {

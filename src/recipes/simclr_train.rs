@@ -6,9 +6,9 @@ use std::time::Instant;
 use burn::tensor::backend::AutodiffBackend;
 
 use super::method::Method;
-use super::simclr_eval::{subset, Evaluator};
+use super::simclr_eval::{Evaluator, subset};
 use super::simclr_report::{ModelSelection, Scores, SimclrReport, VALIDATION_METRIC};
-use super::{image_backbone, moco_model, simclr_model, ImageMethodModel, SimclrConfig};
+use super::{ImageMethodModel, SimclrConfig, image_backbone, moco_model, simclr_model};
 use crate::data::augment::AugmentConfig;
 use crate::data::{TrainTest, TwoViewImages};
 use crate::encoder::ResNetEncoder;
@@ -17,7 +17,7 @@ use crate::model::independent_copy;
 use crate::report::plot_training_curves;
 use crate::sampler::{MemoryQueueSampler, TwoViewSampler};
 use crate::trainer::{
-    materialize_parameters, BestMetric, Checkpoint, EpochRecord, Trainer, TrainerConfig,
+    BestMetric, Checkpoint, EpochRecord, Trainer, TrainerConfig, materialize_parameters,
 };
 use crate::{NegativeSampler, Result};
 

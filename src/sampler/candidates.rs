@@ -1,6 +1,6 @@
 //! The data that flows from the model to the sampler and from the sampler to the objective.
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use super::Rows;
 use crate::loss::{BoundKind, Mask};

@@ -3,7 +3,7 @@
 use burn::tensor::backend::Backend;
 
 use super::two_view::check_two_view;
-use super::{in_batch_set, two_view_set, CandidateSet, ColumnBlock, Embeddings, NegativeSampler};
+use super::{CandidateSet, ColumnBlock, Embeddings, NegativeSampler, in_batch_set, two_view_set};
 use crate::{Error, Result};
 
 /// Which rows a candidate set has and which columns it starts from.

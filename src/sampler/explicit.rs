@@ -2,7 +2,7 @@
 
 use burn::tensor::backend::Backend;
 
-use super::{in_batch_set, CandidateSet, Embeddings, NegativeSampler};
+use super::{CandidateSet, Embeddings, NegativeSampler, in_batch_set};
 use crate::{Error, Result};
 
 /// Each context is contrasted with its own positive and the explicit negatives of the

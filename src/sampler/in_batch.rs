@@ -2,7 +2,7 @@
 
 use burn::tensor::backend::Backend;
 
-use super::{in_batch_set, CandidateSet, Embeddings, NegativeSampler};
+use super::{CandidateSet, Embeddings, NegativeSampler, in_batch_set};
 use crate::Result;
 
 /// The other positives of the batch serve as negatives: `n` candidates per row, positive on

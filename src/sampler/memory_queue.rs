@@ -1,7 +1,7 @@
 //! A ring buffer of past sample embeddings, with their identity, as extra negatives.
 
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder};
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 
 use super::composite::{CandidateSource, Layout};
 use super::{CandidateSet, ColumnBlock, Embeddings, NegativeSampler, Rows, UNKNOWN_ID};
@@ -115,10 +115,10 @@ impl<B: Backend> MemoryQueue<B> {
             )
         };
         let mut valid = differ(&set.context_rows.instance, &rows.instance);
-        if self.mask_labels {
-            if let Some(l) = differ(&set.context_rows.label, &rows.label) {
-                valid = Some(valid.map_or(l.clone(), |v| v.and(l)));
-            }
+        if self.mask_labels
+            && let Some(l) = differ(&set.context_rows.label, &rows.label)
+        {
+            valid = Some(valid.map_or(l.clone(), |v| v.and(l)));
         }
         valid
     }

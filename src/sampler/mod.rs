@@ -21,8 +21,8 @@ mod traits;
 mod two_view;
 
 pub use candidates::{
-    explicit_block, in_batch_set, two_view_set, CandidateSet, ColumnBlock, Embeddings,
-    ExplicitNegatives,
+    CandidateSet, ColumnBlock, Embeddings, ExplicitNegatives, explicit_block, in_batch_set,
+    two_view_set,
 };
 pub use composite::{CandidateSource, CompositeSampler, Layout};
 pub use explicit::ExplicitNegativeSampler;

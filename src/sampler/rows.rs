@@ -1,6 +1,6 @@
 //! Who each row of a batch is: instance id, class label, (sequence, position).
 
-use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 
 use crate::{Error, Result};
 

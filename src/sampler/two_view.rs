@@ -2,7 +2,7 @@
 
 use burn::tensor::backend::Backend;
 
-use super::{two_view_set, CandidateSet, Embeddings, NegativeSampler};
+use super::{CandidateSet, Embeddings, NegativeSampler, two_view_set};
 use crate::{Error, Result};
 
 /// NT-Xent's candidate set (Chen et al. 2020): the `2n` embeddings of both views are both

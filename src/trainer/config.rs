@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use super::weight_decay::DecayScope;
-use crate::objective::ObjectiveKind;
 use crate::Error;
+use crate::objective::ObjectiveKind;
 
 /// Which optimiser updates the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -271,10 +271,10 @@ impl TrainerConfig {
         if self.keep_checkpoints == 0 {
             return Err(Error::config("keep_checkpoints", "must be ≥ 1"));
         }
-        if let Some(best) = &self.keep_best {
-            if best.metric.trim().is_empty() {
-                return Err(Error::config("keep_best.metric", "must name a metric"));
-            }
+        if let Some(best) = &self.keep_best
+            && best.metric.trim().is_empty()
+        {
+            return Err(Error::config("keep_best.metric", "must name a metric"));
         }
         Ok(())
     }

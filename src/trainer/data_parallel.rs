@@ -2,8 +2,8 @@
 //! sum the gradients. Without the `collective` feature they are the identity.
 
 use burn::optim::GradientsParams;
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
 
 use crate::sampler::{CandidateSet, Embeddings};
 use crate::{ContrastiveModel, NegativeSampler, Result};
@@ -16,7 +16,7 @@ pub(crate) use with_peers::DataParallel;
 #[cfg(feature = "collective")]
 mod with_peers {
     use super::*;
-    use crate::parallel::{gather_embeddings, GatherBackend, Peer};
+    use crate::parallel::{GatherBackend, Peer, gather_embeddings};
 
     /// The peer a trainer runs as, and the gather of its backend.
     pub(crate) struct DataParallel<B: AutodiffBackend> {

@@ -7,7 +7,7 @@ use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 
 use super::progress::Progress;
-use super::{learning_rate_at, BatchSource, EpochRecord, StepContext, Trainer, TrainingSummary};
+use super::{BatchSource, EpochRecord, StepContext, Trainer, TrainingSummary, learning_rate_at};
 use crate::{ContrastiveModel, Error, NegativeSampler, Result};
 
 impl<B, M, S> Trainer<B, M, S>

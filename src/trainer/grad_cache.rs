@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 
 use burn::module::AutodiffModule;
 use burn::optim::{GradientsAccumulator, GradientsParams};
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
 
 use super::source::derive_rng;
 use super::step::StepGradients;

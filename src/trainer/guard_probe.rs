@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
 
 use super::pending::non_finite_flags;
 

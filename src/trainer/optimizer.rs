@@ -10,7 +10,7 @@ use burn::optim::{
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 
-use super::weight_decay::{add_l2_to_gradients, decay_parameters, DecayScope};
+use super::weight_decay::{DecayScope, add_l2_to_gradients, decay_parameters};
 use super::{OptimizerKind, TrainerConfig};
 use crate::{Error, Result};
 

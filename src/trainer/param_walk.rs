@@ -2,8 +2,8 @@
 //! checkpoints (the finiteness check of gradients is in `pending`).
 
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
 
 /// Dotted path (`encoder.blocks.0.conv1.weight`) and shape of every float parameter, in the
 /// module's visiting order.
@@ -66,12 +66,12 @@ pub(crate) fn shape_difference(stored: &ParamShapes, model: &ParamShapes) -> Opt
             None => {
                 return Some(format!(
                     "the model has parameter `{name}`, the checkpoint does not"
-                ))
+                ));
             }
             Some((_, s)) if s != shape => {
                 return Some(format!(
                     "parameter `{name}` is {s:?} in the checkpoint but {shape:?} in the model"
-                ))
+                ));
             }
             Some(_) => {}
         }

@@ -2,13 +2,13 @@
 
 use burn::module::AutodiffModule;
 use burn::optim::GradientsParams;
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
 
-use super::pending::{gradient_flags, non_finite_flags, StepOutcome, StepValues, Window};
+use super::Trainer;
+use super::pending::{StepOutcome, StepValues, Window, gradient_flags, non_finite_flags};
 use super::source::derive_rng;
 use super::train_loop::Snapshot;
-use super::Trainer;
 use crate::loss::{LossOutput, LossStats};
 use crate::sampler::Embeddings;
 use crate::{ContrastiveModel, Error, NegativeSampler, Result};

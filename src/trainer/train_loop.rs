@@ -6,14 +6,14 @@ use burn::module::AutodiffModule;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 
-use super::checkpoint::{checkpoint_name, list_checkpoints, BEST_NAME};
+use super::checkpoint::{BEST_NAME, checkpoint_name, list_checkpoints};
 use super::history::EpochAccumulator;
 use super::optimizer::AnyOptimizer;
 use super::param_walk::{param_shapes, shape_difference};
 use super::pending::Window;
 use super::resume_check::setting_differences;
 use super::{Checkpoint, CheckpointMeta, EpochRecord, TrainerConfig};
-use crate::io::{remove_stale_temporaries, FolderLock};
+use crate::io::{FolderLock, remove_stale_temporaries};
 use crate::loss::LossStats;
 use crate::objective::Objective;
 use crate::{ContrastiveModel, Error, NegativeSampler, Result};
@@ -204,7 +204,7 @@ where
             match attempt {
                 Ok(trainer) => return Ok((trainer, skipped)),
                 Err(e @ (Error::ResumeMismatch { .. } | Error::FolderInUse { .. })) => {
-                    return Err(e)
+                    return Err(e);
                 }
                 Err(e) if fallback => skipped.push(e),
                 Err(e) => return Err(e),

@@ -5,7 +5,7 @@
 
 pub mod small_models;
 
-use burn::tensor::{backend::Backend, ElementConversion, Tensor, TensorData};
+use burn::tensor::{ElementConversion, Tensor, TensorData, backend::Backend};
 use rand::{RngExt, SeedableRng};
 
 /// Instantiates each generic test `fn name<B: AutodiffBackend>(device: &B::Device)` once

@@ -4,10 +4,10 @@
 use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
 use burn::tensor::Tensor;
 
+use infonce::ContrastiveModel;
 use infonce::critic::{BilinearCriticConfig, CosineCriticConfig};
 use infonce::encoder::MlpConfig;
 use infonce::model::{PairBatch, SharedEncoderModel, TwoTowerModel};
-use infonce::ContrastiveModel;
 
 pub type B = infonce::backend::NdArrayAutodiff;
 pub type Batch = PairBatch<Tensor<B, 2>, Tensor<B, 2>>;

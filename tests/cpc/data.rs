@@ -1,9 +1,9 @@
 //! The lazy-cycle source: its chain, its emissions and its checks.
 
 use burn::backend::NdArray;
+use infonce::Error;
 use infonce::cpc::{MarkovSequences, SequenceBatch};
 use infonce::trainer::{BatchSource, StepContext};
-use infonce::Error;
 use rand::SeedableRng;
 
 use crate::common::values;
@@ -60,9 +60,10 @@ fn noise_free_frames_are_one_hot_and_batches_are_reproducible() {
     assert_eq!(batch.sequence_ids, vec![12, 13, 14]);
     assert_eq!(batch.labels, Some(vec![0, 0, 0]));
     let v = values(batch.frames.clone());
-    assert!(v
-        .chunks(5)
-        .all(|r| r.iter().sum::<f64>() == 1.0 && r.iter().all(|&x| x == 0.0 || x == 1.0)));
+    assert!(
+        v.chunks(5)
+            .all(|r| r.iter().sum::<f64>() == 1.0 && r.iter().all(|&x| x == 0.0 || x == 1.0))
+    );
     let again: SequenceBatch<NdArray> = source.batch(&ctx, &device).unwrap();
     assert_eq!(values(again.frames), v);
     let noisy = MarkovSequences {

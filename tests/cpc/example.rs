@@ -65,9 +65,11 @@ fn the_json_has_every_step_with_its_optimum_where_one_exists() {
     );
     assert_eq!(v["is_bound"], false);
     let steps = v["steps"].as_array().unwrap();
-    assert!(steps
-        .iter()
-        .all(|s| s["optimal_bound"].is_null() && s["optimal_top1"].is_null()));
+    assert!(
+        steps
+            .iter()
+            .all(|s| s["optimal_bound"].is_null() && s["optimal_top1"].is_null())
+    );
     assert!(
         (v["log_n"].as_f64().unwrap() - 3f64.ln()).abs() < 1e-6,
         "N = L − K = 3: {v}"

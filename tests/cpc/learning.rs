@@ -6,8 +6,8 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use infonce::backend::NdArrayAutodiff;
 use infonce::cpc::{
-    evaluate_steps, CpcConfig, CpcModelConfig, CpcReport, MarkovSequences, SequenceBatch,
-    SequenceNegatives, SequenceSampler,
+    CpcConfig, CpcModelConfig, CpcReport, MarkovSequences, SequenceBatch, SequenceNegatives,
+    SequenceSampler, evaluate_steps,
 };
 use infonce::trainer::{BatchSource, StepContext, Trainer, TrainerConfig};
 use rand::SeedableRng;

@@ -129,10 +129,12 @@ fn the_optimal_bound_grows_with_n_towards_the_mutual_information() {
         .map(|&n| markov_optimum(8, 0.8, 1, n).unwrap().bound)
         .collect();
     assert!(bounds.windows(2).all(|w| w[0] < w[1]), "{bounds:?}");
-    assert!(bounds
-        .iter()
-        .zip([2f64, 8.0, 64.0, 512.0])
-        .all(|(b, n)| *b < n.ln()));
+    assert!(
+        bounds
+            .iter()
+            .zip([2f64, 8.0, 64.0, 512.0])
+            .all(|(b, n)| *b < n.ln())
+    );
     let last = bounds[bounds.len() - 1];
     assert!(
         last < mi && mi - last < 0.01,

@@ -6,4 +6,4 @@ mod crop;
 mod pipeline;
 
 pub use config::AugmentConfig;
-pub use pipeline::{augment, Augmented};
+pub use pipeline::{Augmented, augment};

@@ -4,9 +4,9 @@ use image::imageops::{self, FilterType};
 use image::{ImageBuffer, Luma, Pixel, Rgb};
 use rand::RngExt;
 
+use super::AugmentConfig;
 use super::color;
 use super::crop::crop_window;
-use super::AugmentConfig;
 
 /// An augmented image: channels-first, `channels × size × size`, values in `[0, 1]`.
 pub type Augmented = Vec<f32>;

@@ -68,7 +68,10 @@ pub fn parse_idx_images(bytes: &[u8], path: &Path) -> Result<(usize, usize, usiz
     if bytes.len() - 16 != expected {
         return Err(corrupt(
             path,
-            format!("truncated or padded: header announces {n} images of {rows}×{cols} = {expected} bytes, body has {}", bytes.len() - 16),
+            format!(
+                "truncated or padded: header announces {n} images of {rows}×{cols} = {expected} bytes, body has {}",
+                bytes.len() - 16
+            ),
         ));
     }
     if rows == 0 || cols == 0 {

@@ -3,11 +3,11 @@
 //! pass's exponentials into the gradient in place. Nothing is read back to the host: the
 //! loss and the statistics are means over the kernel's per-row outputs, on the device.
 
+use burn::backend::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::Autodiff;
 use burn::tensor::{Shape, Tensor, TensorMetadata, TensorPrimitive};
 use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::ops::numeric::empty_device_dtype;
@@ -15,11 +15,11 @@ use burn_cubecl::tensor::CubeTensor;
 use burn_cubecl::{BoolElement, CubeBackend, CubeRuntime, FloatElement, IntElement};
 use cubecl::{CubeCount, CubeDim};
 
-use super::cube_kernel::{
-    cross_entropy_backward, cross_entropy_forward, ROW_FIELDS, ROW_HIT, ROW_LOG_CANDIDATES,
-    ROW_LOSS,
-};
 use super::Fused;
+use super::cube_kernel::{
+    ROW_FIELDS, ROW_HIT, ROW_LOG_CANDIDATES, ROW_LOSS, cross_entropy_backward,
+    cross_entropy_forward,
+};
 
 /// Threads per row at most (a power of two: the reductions halve it).
 const MAX_BLOCK: u32 = 256;

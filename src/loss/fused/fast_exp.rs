@@ -31,11 +31,7 @@ pub(super) fn exp_nonpositive(x: f32) -> f32 {
     let k_int = shifted.to_bits().wrapping_sub(ROUNDING_MAGIC.to_bits()) as i32;
     let scale = f32::from_bits((k_int.wrapping_add(127) << 23) as u32);
     let value = taylor7(r) * scale;
-    if x < UNDERFLOW {
-        0.0
-    } else {
-        value
-    }
+    if x < UNDERFLOW { 0.0 } else { value }
 }
 
 /// `Σ_{i≤7} r^i / i!` by Horner's rule.

@@ -3,17 +3,17 @@
 //! exponentials, and the backward pass turns them into the gradient in the same buffer.
 //! The positives are read to the host (cheap on these backends) and checked.
 
+use burn::backend::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::Autodiff;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::{ElementConversion, Int, Tensor, TensorData, TensorPrimitive};
 
-use super::row_kernel::{backward_in_place, forward_in_place, ForwardSummary, RowTargets};
 use super::Fused;
+use super::row_kernel::{ForwardSummary, RowTargets, backward_in_place, forward_in_place};
 use crate::{Error, Result};
 
 /// What the backward pass needs: the exponentials, `1 / Σ` per row, and the targets.
