@@ -4,7 +4,7 @@
 
 use std::any::Any;
 
-use burn::tensor::{backend::Backend, Int, Tensor};
+use burn::tensor::{Int, Tensor, backend::Backend};
 
 use super::Fused;
 use crate::Result;
@@ -14,24 +14,72 @@ type Cuda = burn::backend::Cuda;
 #[cfg(feature = "wgpu")]
 type Wgpu = burn::backend::Wgpu;
 
-/// The scores, recognised as a backend with a kernel.
-pub(super) enum Kernel {
+/// Declares `Kernel` from one list of the backends with a kernel: the enum (a variant per
+/// backend, holding the scores typed as it), `Kernel::of` (moving the scores into the variant
+/// of their type) and `Kernel::covers` (whether a type is listed), so the three cannot
+/// disagree. `Kernel::run`'s `match` is exhaustive, so a backend added here without a kernel
+/// does not compile.
+macro_rules! kernel_backends {
+    ($($(#[$cfg:meta])* $variant:ident: $backend:ty),* $(,)?) => {
+        /// The scores, recognised as a backend with a kernel.
+        pub(super) enum Kernel {
+            $($(#[$cfg])* $variant(Tensor<$backend, 2>),)*
+        }
+
+        impl Kernel {
+            /// The scores as the variant of their backend, or back when it has no kernel.
+            #[allow(unused_mut)]
+            pub(super) fn of<B: Backend>(
+                scores: Tensor<B, 2>,
+            ) -> std::result::Result<Self, Tensor<B, 2>> {
+                let mut scores = scores;
+                $(
+                    $(#[$cfg])*
+                    {
+                        scores = match same_type(scores) {
+                            Ok(s) => return Ok(Kernel::$variant(s)),
+                            Err(s) => s,
+                        };
+                    }
+                )*
+                Err(scores)
+            }
+
+            /// Whether `B` is one of the listed backends.
+            pub(super) fn covers<B: Backend>() -> bool {
+                let b = std::any::TypeId::of::<B>();
+                $(
+                    $(#[$cfg])*
+                    {
+                        if b == std::any::TypeId::of::<$backend>() {
+                            return true;
+                        }
+                    }
+                )*
+                let _ = b;
+                false
+            }
+        }
+    };
+}
+
+kernel_backends! {
     #[cfg(feature = "ndarray")]
-    NdArrayAutodiff(Tensor<burn::backend::Autodiff<burn::backend::NdArray>, 2>),
+    NdArrayAutodiff: burn::backend::Autodiff<burn::backend::NdArray>,
     #[cfg(feature = "ndarray")]
-    NdArray(Tensor<burn::backend::NdArray, 2>),
+    NdArray: burn::backend::NdArray,
     #[cfg(feature = "flex")]
-    FlexAutodiff(Tensor<burn::backend::Autodiff<burn::backend::Flex>, 2>),
+    FlexAutodiff: burn::backend::Autodiff<burn::backend::Flex>,
     #[cfg(feature = "flex")]
-    Flex(Tensor<burn::backend::Flex, 2>),
+    Flex: burn::backend::Flex,
     #[cfg(feature = "wgpu")]
-    WgpuAutodiff(Tensor<burn::backend::Autodiff<Wgpu>, 2>),
+    WgpuAutodiff: burn::backend::Autodiff<Wgpu>,
     #[cfg(feature = "wgpu")]
-    Wgpu(Tensor<Wgpu, 2>),
+    Wgpu: Wgpu,
     #[cfg(feature = "cuda")]
-    CudaAutodiff(Tensor<burn::backend::Autodiff<Cuda>, 2>),
+    CudaAutodiff: burn::backend::Autodiff<Cuda>,
     #[cfg(feature = "cuda")]
-    Cuda(Tensor<Cuda, 2>),
+    Cuda: Cuda,
 }
 
 /// Moves `value` into `U` when `T` is `U`, and gives it back otherwise.
@@ -59,21 +107,6 @@ impl<K: Backend> Fused<K> {
     }
 }
 
-/// Tries each listed variant in turn: `scores` moves into the first whose type it has.
-macro_rules! recognise {
-    ($scores:ident, $($(#[$cfg:meta])* $variant:ident),* $(,)?) => {
-        $(
-            $(#[$cfg])*
-            {
-                $scores = match same_type($scores) {
-                    Ok(s) => return Ok(Kernel::$variant(s)),
-                    Err(s) => s,
-                };
-            }
-        )*
-    };
-}
-
 /// The positives' device tensor, typed as the kernel's backend's (which is `B`'s).
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 fn on_device<B: Backend, T: 'static>(positives: Tensor<B, 1, Int>) -> T {
@@ -81,31 +114,6 @@ fn on_device<B: Backend, T: 'static>(positives: Tensor<B, 1, Int>) -> T {
 }
 
 impl Kernel {
-    #[allow(unused_mut)]
-    pub(super) fn of<B: Backend>(scores: Tensor<B, 2>) -> std::result::Result<Self, Tensor<B, 2>> {
-        let mut scores = scores;
-        recognise!(
-            scores,
-            #[cfg(feature = "ndarray")]
-            NdArrayAutodiff,
-            #[cfg(feature = "ndarray")]
-            NdArray,
-            #[cfg(feature = "flex")]
-            FlexAutodiff,
-            #[cfg(feature = "flex")]
-            Flex,
-            #[cfg(feature = "wgpu")]
-            WgpuAutodiff,
-            #[cfg(feature = "wgpu")]
-            Wgpu,
-            #[cfg(feature = "cuda")]
-            CudaAutodiff,
-            #[cfg(feature = "cuda")]
-            Cuda,
-        );
-        Err(scores)
-    }
-
     /// The fused loss of the recognised scores against one positive column per row, with
     /// the column `i + excluded_offset` left out of row `i`'s candidates when given.
     pub(super) fn run<B: Backend>(

@@ -38,7 +38,7 @@ mod host_op;
 #[cfg(any(feature = "ndarray", feature = "flex"))]
 mod row_kernel;
 
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 use super::Mask;
 use crate::Result;
@@ -63,38 +63,24 @@ pub enum LossKernel {
 /// assert!(infonce::loss::has_fused_kernel::<Autodiff<NdArray>>());
 /// ```
 pub fn has_fused_kernel<B: Backend>() -> bool {
-    use std::any::TypeId;
-    let b = TypeId::of::<B>();
-    #[cfg(feature = "ndarray")]
+    #[cfg(any(
+        feature = "ndarray",
+        feature = "flex",
+        feature = "wgpu",
+        feature = "cuda"
+    ))]
     {
-        use burn::backend::{Autodiff, NdArray};
-        if b == TypeId::of::<Autodiff<NdArray>>() || b == TypeId::of::<NdArray>() {
-            return true;
-        }
+        dispatch::Kernel::covers::<B>()
     }
-    #[cfg(feature = "flex")]
+    #[cfg(not(any(
+        feature = "ndarray",
+        feature = "flex",
+        feature = "wgpu",
+        feature = "cuda"
+    )))]
     {
-        use burn::backend::{Autodiff, Flex};
-        if b == TypeId::of::<Autodiff<Flex>>() || b == TypeId::of::<Flex>() {
-            return true;
-        }
+        false
     }
-    #[cfg(feature = "wgpu")]
-    {
-        use burn::backend::{Autodiff, Wgpu};
-        if b == TypeId::of::<Autodiff<Wgpu>>() || b == TypeId::of::<Wgpu>() {
-            return true;
-        }
-    }
-    #[cfg(feature = "cuda")]
-    {
-        use burn::backend::{Autodiff, Cuda};
-        if b == TypeId::of::<Autodiff<Cuda>>() || b == TypeId::of::<Cuda>() {
-            return true;
-        }
-    }
-    let _ = b;
-    false
 }
 
 /// The fused loss's outputs, in `B`.
