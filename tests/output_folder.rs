@@ -43,6 +43,37 @@ fn a_folder_has_one_lock_holder_at_a_time_even_in_one_process() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A child process started by another thread holds a copy of every open descriptor until
+/// it execs, the lock's too: a lock just dropped can look held by this very process for a
+/// moment. `ensure_free` waits that out as `acquire` does (without the wait, about one
+/// check in ten failed here while children were being started).
+#[test]
+fn a_lock_dropped_while_children_start_is_free() {
+    let dir = temp_dir("lock-with-children");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spawner = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = Command::new("true").status();
+            }
+        })
+    };
+    let refused = (0..500)
+        .filter(|_| {
+            drop(FolderLock::acquire(&dir).unwrap());
+            FolderLock::ensure_free(&dir).is_err()
+        })
+        .count();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    spawner.join().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        refused, 0,
+        "ensure_free refused a dropped lock {refused} times of 500"
+    );
+}
+
 #[test]
 fn start_up_cleanup_removes_only_temporaries_no_live_writer_holds() {
     let dir = temp_dir("stale-temporaries");

@@ -41,7 +41,7 @@ impl FolderLock {
             .truncate(false)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
-        lock_or_refuse(&mut file, dir, &path)?;
+        lock_within_grace(&mut file, dir)?.map_err(|e| Error::io(&path, e))?;
         let record_pid = |f: &mut File| -> std::io::Result<()> {
             f.set_len(0)?;
             f.seek(SeekFrom::Start(0))?;
@@ -57,7 +57,9 @@ impl FolderLock {
 
     /// Fails at once when another run holds `dir`, creating nothing: for a program that
     /// wants to say so before a long set-up (reading a dataset) that precedes its trainer,
-    /// which takes the lock itself.
+    /// which takes the lock itself. A lock recorded by this process is waited for as in
+    /// [`FolderLock::acquire`], so a lock just dropped while another thread started a child
+    /// process is not mistaken for a live one.
     ///
     /// # Errors
     /// [`Error::FolderInUse`] naming the folder and the holder's process id.
@@ -66,13 +68,9 @@ impl FolderLock {
         let Ok(mut file) = File::open(&path) else {
             return Ok(()); // no lock file: no run has used the folder
         };
-        match file.try_lock() {
-            Err(TryLockError::WouldBlock) => Err(Error::FolderInUse {
-                dir: dir.to_path_buf(),
-                holder: holder_pid(&mut file),
-            }),
-            Ok(()) | Err(TryLockError::Error(_)) => Ok(()),
-        }
+        // A lock file that cannot be locked at all (an error other than contention) does
+        // not mean another run holds it.
+        lock_within_grace(&mut file, dir).map(|_| ())
     }
 
     /// The folder this lock guards.
@@ -86,13 +84,15 @@ impl FolderLock {
 /// (its inherited descriptor closes then), a few milliseconds at most.
 const OWN_LOCK_GRACE: Duration = Duration::from_secs(1);
 
-/// Takes the lock on `file`: fails at once when another process holds it, and after
-/// [`OWN_LOCK_GRACE`] when this process does.
-fn lock_or_refuse(file: &mut File, dir: &Path, path: &Path) -> Result<()> {
+/// Tries the lock on `file`: `Ok(Ok(()))` when taken; [`Error::FolderInUse`] at once when
+/// another process holds it, and after [`OWN_LOCK_GRACE`] when this process does;
+/// `Ok(Err(e))` when locking itself fails with `e`.
+fn lock_within_grace(file: &mut File, dir: &Path) -> Result<std::io::Result<()>> {
     let started = Instant::now();
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(()),
+            Ok(()) => return Ok(Ok(())),
+            Err(TryLockError::Error(e)) => return Ok(Err(e)),
             Err(TryLockError::WouldBlock) => {
                 let holder = holder_pid(file);
                 let ours = holder == Some(std::process::id());
@@ -104,7 +104,6 @@ fn lock_or_refuse(file: &mut File, dir: &Path, path: &Path) -> Result<()> {
                 }
                 std::thread::sleep(Duration::from_millis(10));
             }
-            Err(TryLockError::Error(e)) => return Err(Error::io(path, e)),
         }
     }
 }
