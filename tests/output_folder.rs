@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use burn::module::Module;
@@ -50,11 +52,11 @@ fn a_folder_has_one_lock_holder_at_a_time_even_in_one_process() {
 #[test]
 fn a_lock_dropped_while_children_start_is_free() {
     let dir = temp_dir("lock-with-children");
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
     let spawner = {
         let stop = stop.clone();
         std::thread::spawn(move || {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            while !stop.load(Ordering::Relaxed) {
                 let _ = Command::new("true").status();
             }
         })
@@ -65,7 +67,7 @@ fn a_lock_dropped_while_children_start_is_free() {
             FolderLock::ensure_free(&dir).is_err()
         })
         .count();
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    stop.store(true, Ordering::Relaxed);
     spawner.join().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(
