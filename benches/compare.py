@@ -3,7 +3,7 @@
 README's ratio table (time relative to PyTorch, lower is better).
 
 The crate (`examples/bench.rs`, once per backend) and `benches/pytorch_reference.py` run in
-alternation, `--rounds` times, at the same thread count (RAYON_NUM_THREADS for the crate,
+alternation, `--rounds` times, at the same thread count (RAYON_NUM_THREADS, MATMUL_NUM_THREADS and OPENBLAS_NUM_THREADS for the crate,
 torch.set_num_threads for PyTorch), so that a slow spell of the machine hits both alike;
 each cell is the median over rounds of each run's median.
 
@@ -124,7 +124,9 @@ def main():
     exe = args.binary or os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "examples", "bench")
     if not os.path.exists(exe):
         sys.exit(f"{exe} not found: run `cargo build --release --example bench` first")
-    env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
+    t = str(args.threads)
+    env = dict(os.environ, RAYON_NUM_THREADS=t, MATMUL_NUM_THREADS=t, OPENBLAS_NUM_THREADS=t,
+               OMP_NUM_THREADS=t)
     columns = [variant([b, b], exe) for b in args.backends] + \
         [variant(v, exe) for v in args.variant]
     for c in columns:

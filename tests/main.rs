@@ -40,6 +40,7 @@ mod output_folder;
 mod parallel;
 mod readers;
 mod samplers;
+mod similarity_product;
 mod tiled_loss;
 mod trainer;
 mod validation;

@@ -53,7 +53,7 @@ pub(super) fn info_nce<B: AutodiffBackend>(
         let loss = match tile {
             Some(tile) => loss::tiled_info_nce(qa, qb, 0.1, tile)?,
             None => {
-                let logits = qa.matmul(qb.transpose()).div_scalar(0.1);
+                let logits = loss::scaled_product(qa, qb, 1.0 / 0.1)?;
                 let diagonal = Mask::Diagonal { offset: 0 };
                 loss::info_nce_with_masks_using(logits, &diagonal, None, options.loss_kernel)?.loss
             }

@@ -52,9 +52,8 @@ pub struct BilinearCritic<B: Backend> {
 
 impl<B: Backend> Critic<B> for BilinearCritic<B> {
     fn log_scores(&self, context: Tensor<B, 2>, candidates: Tensor<B, 2>) -> Tensor<B, 2> {
-        context
-            .matmul(self.weight.val())
-            .matmul(candidates.transpose())
+        let projected = context.matmul(self.weight.val());
+        crate::loss::scaled_product_unchecked(projected, candidates, 1.0)
     }
 
     fn input_dims(&self) -> (Option<usize>, Option<usize>) {

@@ -6,7 +6,7 @@ use burn::tensor::{Tensor, backend::Backend};
 
 use super::Critic;
 use crate::Error;
-use crate::loss::{check_temperature, l2_normalize};
+use crate::loss::{check_temperature, l2_normalize, scaled_product_unchecked};
 
 /// Configuration of a [`CosineCritic`].
 #[derive(Config, Debug)]
@@ -102,14 +102,16 @@ impl<B: Backend> CosineCritic<B> {
 
 impl<B: Backend> Critic<B> for CosineCritic<B> {
     fn log_scores(&self, context: Tensor<B, 2>, candidates: Tensor<B, 2>) -> Tensor<B, 2> {
-        // The scale multiplies the `n × d` context, not the `n × m` cosines: two passes
-        // fewer over the scores (forward and backward), the same product.
-        let context = l2_normalize(context);
-        let context = match &self.log_scale {
-            Some(t) => context * t.val().exp().unsqueeze_dim::<2>(0),
-            None => context.mul_scalar(self.fixed_scale),
-        };
-        context.matmul(l2_normalize(candidates).transpose())
+        // A learnable scale multiplies the `n × d` context, a fixed one is the product's
+        // factor: either way no pass over the `n × m` cosines, forward or backward.
+        let (context, candidates) = (l2_normalize(context), l2_normalize(candidates));
+        match &self.log_scale {
+            Some(t) => {
+                let context = context * t.val().exp().unsqueeze_dim::<2>(0);
+                scaled_product_unchecked(context, candidates, 1.0)
+            }
+            None => scaled_product_unchecked(context, candidates, self.fixed_scale),
+        }
     }
 
     fn requires_equal_dims(&self) -> bool {

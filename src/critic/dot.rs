@@ -34,7 +34,7 @@ impl<B: Backend> Default for DotProductCritic<B> {
 
 impl<B: Backend> Critic<B> for DotProductCritic<B> {
     fn log_scores(&self, context: Tensor<B, 2>, candidates: Tensor<B, 2>) -> Tensor<B, 2> {
-        context.matmul(candidates.transpose())
+        crate::loss::scaled_product_unchecked(context, candidates, 1.0)
     }
 
     fn requires_equal_dims(&self) -> bool {

@@ -55,7 +55,7 @@ impl<B: Backend> Critic<B> for SeparableCritic<B> {
     fn log_scores(&self, context: Tensor<B, 2>, candidates: Tensor<B, 2>) -> Tensor<B, 2> {
         let g = self.context_net.forward(context);
         let h = self.candidate_net.forward(candidates);
-        g.matmul(h.transpose())
+        crate::loss::scaled_product_unchecked(g, h, 1.0)
     }
 
     fn input_dims(&self) -> (Option<usize>, Option<usize>) {

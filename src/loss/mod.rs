@@ -34,16 +34,26 @@ mod debiased;
 mod decoupled;
 mod device_mask;
 mod fused;
+#[cfg(any(feature = "ndarray", feature = "flex"))]
+mod host_tensor;
 mod info_nce;
 mod mask;
 mod mask_rows;
 mod masked;
 mod nt_xent;
 mod output;
+mod product;
 mod supervised;
 mod symmetric;
 mod tiled;
 mod tiled_core;
+#[cfg(any(
+    feature = "ndarray",
+    feature = "flex",
+    feature = "wgpu",
+    feature = "cuda"
+))]
+mod type_match;
 mod validate;
 
 pub use self::core::{MASKED_LOG_SCORE, info_nce_with_masks, info_nce_with_masks_using};
@@ -60,6 +70,8 @@ pub use masked::masked_info_nce;
 pub use nt_xent::{l2_normalize, nt_xent, nt_xent_with_stats, two_view_masks};
 pub(crate) use nt_xent::{nt_xent_using, scaled_gram};
 pub use output::{BoundKind, LossOutput, LossStats};
+pub use product::scaled_product;
+pub(crate) use product::scaled_product_unchecked;
 pub use supervised::supervised_contrastive;
 pub use symmetric::{symmetric_info_nce, symmetric_info_nce_with_stats, symmetric_with_masks};
 pub use tiled::{tile_for_memory, tiled_info_nce, tiled_nt_xent};

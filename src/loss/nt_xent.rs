@@ -130,8 +130,8 @@ pub(crate) fn two_view_scores<B: Backend>(
     Ok(scaled_gram(z, temperature))
 }
 
-/// `z zᵀ / temperature`, the temperature applied to one factor (`n × d` values) instead of
-/// the `n × n` product: two passes fewer over the scores, one forward and one backward.
+/// `z zᵀ / temperature`, the temperature folded into the product (see
+/// [`scaled_product`](super::scaled_product)) instead of a pass over the `n × n` scores.
 pub(crate) fn scaled_gram<B: Backend>(z: Tensor<B, 2>, temperature: f64) -> Tensor<B, 2> {
-    z.clone().div_scalar(temperature).matmul(z.transpose())
+    super::scaled_product_unchecked(z.clone(), z, 1.0 / temperature)
 }

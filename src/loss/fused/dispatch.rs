@@ -2,12 +2,11 @@
 //! backend's (`Any`), so the loss functions keep their `B: Backend` bound and a backend
 //! without a kernel is simply not recognised.
 
-use std::any::Any;
-
 use burn::tensor::{Int, Tensor, backend::Backend};
 
 use super::Fused;
 use crate::Result;
+use crate::loss::type_match::{back_to, same_type};
 
 #[cfg(feature = "cuda")]
 type Cuda = burn::backend::Cuda;
@@ -80,20 +79,6 @@ kernel_backends! {
     CudaAutodiff: burn::backend::Autodiff<Cuda>,
     #[cfg(feature = "cuda")]
     Cuda: Cuda,
-}
-
-/// Moves `value` into `U` when `T` is `U`, and gives it back otherwise.
-fn same_type<T: 'static, U: 'static>(value: T) -> std::result::Result<U, T> {
-    let mut slot = Some(value);
-    match (&mut slot as &mut dyn Any).downcast_mut::<Option<U>>() {
-        Some(as_u) => Ok(as_u.take().expect("the slot was filled just above")),
-        None => Err(slot.expect("the slot is only emptied on a match")),
-    }
-}
-
-/// `same_type` for a value that is known to be `U` (the kernel runs on `B`'s own type).
-fn back_to<T: 'static, U: 'static>(value: T) -> U {
-    same_type(value).unwrap_or_else(|_| unreachable!("the kernel's backend is B"))
 }
 
 impl<K: Backend> Fused<K> {

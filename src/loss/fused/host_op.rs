@@ -10,10 +10,11 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
-use burn::tensor::{ElementConversion, Int, Tensor, TensorData, TensorPrimitive};
+use burn::tensor::{ElementConversion, Int, Tensor};
 
 use super::Fused;
 use super::row_kernel::{ForwardSummary, RowTargets, backward_in_place, forward_in_place};
+use crate::loss::host_tensor::{float_tensor, from_host, to_host};
 use crate::{Error, Result};
 
 /// What the backward pass needs: the exponentials, `1 / Σ` per row, and the targets.
@@ -40,9 +41,9 @@ impl<K: Backend> Backward<K, 1> for FusedCrossEntropy {
             inverse_sums,
             targets,
         } = ops.state;
-        let (mut buffer, dims, device) = to_host::<K>(exps);
+        let (mut buffer, dims, device) = to_host::<K, 2>(exps);
         backward_in_place(&mut buffer, dims[1], &targets, &inverse_sums, scale);
-        grads.register::<K>(parent.id, from_host::<K>(buffer, dims, &device));
+        grads.register::<K>(parent.id, from_host::<K, 2>(buffer, dims, &device));
     }
 }
 
@@ -135,31 +136,13 @@ fn host_forward<K: Backend>(
     scores: FloatTensor<K>,
     targets: &RowTargets,
 ) -> (FloatTensor<K>, ForwardSummary, K::Device) {
-    let (mut buffer, dims, device) = to_host::<K>(scores);
+    let (mut buffer, dims, device) = to_host::<K, 2>(scores);
     let summary = forward_in_place(&mut buffer, dims[1], targets);
-    (from_host::<K>(buffer, dims, &device), summary, device)
-}
-
-fn to_host<K: Backend>(tensor: FloatTensor<K>) -> (Vec<f32>, [usize; 2], K::Device) {
-    let tensor = float_tensor::<K, 2>(tensor);
-    let (dims, device) = (tensor.dims(), tensor.device());
-    let data = tensor.into_data().convert::<f32>();
-    let buffer = data.into_vec::<f32>().expect("converted to f32 just above");
-    (buffer, dims, device)
-}
-
-fn from_host<K: Backend>(buffer: Vec<f32>, dims: [usize; 2], device: &K::Device) -> FloatTensor<K> {
-    Tensor::<K, 2>::from_data(TensorData::new(buffer, dims), device)
-        .into_primitive()
-        .tensor()
+    (from_host::<K, 2>(buffer, dims, &device), summary, device)
 }
 
 fn scalar_tensor<K: Backend>(value: f64, device: &K::Device) -> FloatTensor<K> {
     Tensor::<K, 1>::from_floats([value as f32], device)
         .into_primitive()
         .tensor()
-}
-
-fn float_tensor<K: Backend, const D: usize>(primitive: FloatTensor<K>) -> Tensor<K, D> {
-    Tensor::from_primitive(TensorPrimitive::Float(primitive))
 }

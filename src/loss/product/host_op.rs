@@ -1,0 +1,169 @@
+//! `scale · A · Bᵀ` as an autodiff operation with its own backward on the host-memory
+//! backends (ndarray, flex): the operands are read to buffers once, kept for the backward
+//! pass, and every product goes to [`sgemm::product`](super::sgemm::product).
+
+use std::any::TypeId;
+
+use burn::backend::Autodiff;
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
+
+use super::sgemm::{View, product};
+use crate::loss::host_tensor::{float_tensor, from_host, to_host};
+use crate::loss::type_match::back_to;
+
+/// The operands `[n, d]` and `[m, d]` of a product, as host buffers.
+#[derive(Clone, Debug)]
+struct Operands {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    n: usize,
+    m: usize,
+    d: usize,
+    scale: f32,
+}
+
+impl Operands {
+    fn scores(&self) -> Vec<f32> {
+        let b = View::row_major(&self.b, self.m, self.d);
+        product(
+            View::row_major(&self.a, self.n, self.d),
+            b.transposed(),
+            self.scale,
+        )
+    }
+
+    /// `scale · G · B`: the gradient with respect to `A` of the upstream gradient `G`.
+    fn gradient_a(&self, upstream: &[f32]) -> Vec<f32> {
+        let g = View::row_major(upstream, self.n, self.m);
+        product(g, View::row_major(&self.b, self.m, self.d), self.scale)
+    }
+
+    /// `scale · Gᵀ · A`: the gradient with respect to `B`.
+    fn gradient_b(&self, upstream: &[f32]) -> Vec<f32> {
+        let g = View::row_major(upstream, self.n, self.m);
+        let a = View::row_major(&self.a, self.n, self.d);
+        product(g.transposed(), a, self.scale)
+    }
+}
+
+#[derive(Debug)]
+struct ScaledProduct;
+
+impl<K: Backend> Backward<K, 2> for ScaledProduct {
+    type State = Operands;
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let upstream = grads.consume::<K>(&ops.node);
+        let (g, _, device) = to_host::<K, 2>(upstream);
+        let operands = ops.state;
+        let [parent_a, parent_b] = ops.parents;
+        if let Some(parent) = parent_a {
+            let grad = operands.gradient_a(&g);
+            let dims = [operands.n, operands.d];
+            grads.register::<K>(parent.id, from_host::<K, 2>(grad, dims, &device));
+        }
+        if let Some(parent) = parent_b {
+            let grad = operands.gradient_b(&g);
+            let dims = [operands.m, operands.d];
+            grads.register::<K>(parent.id, from_host::<K, 2>(grad, dims, &device));
+        }
+    }
+}
+
+/// The product on the host kernel when `B` is one of the host backends and the operands
+/// fit it (non-empty, equal widths); the operands back otherwise.
+pub(super) fn try_host_product<B: Backend>(
+    a: Tensor<B, 2>,
+    b: Tensor<B, 2>,
+    scale: f64,
+) -> Result<Tensor<B, 2>, (Tensor<B, 2>, Tensor<B, 2>)> {
+    let ([n, d], [m, e]) = (a.dims(), b.dims());
+    if n == 0 || m == 0 || d == 0 || d != e {
+        return Err((a, b));
+    }
+    let scale = scale as f32;
+    let id = TypeId::of::<B>();
+    #[cfg(feature = "ndarray")]
+    {
+        use burn::backend::NdArray;
+        if id == TypeId::of::<Autodiff<NdArray>>() {
+            let run = |a, b| autodiff_product(a, b, scale);
+            return Ok(as_backend::<B, Autodiff<NdArray>>(a, b, run));
+        }
+        if id == TypeId::of::<NdArray>() {
+            return Ok(as_backend(a, b, |a, b| {
+                plain_product::<NdArray>(a, b, scale)
+            }));
+        }
+    }
+    #[cfg(feature = "flex")]
+    {
+        use burn::backend::Flex;
+        if id == TypeId::of::<Autodiff<Flex>>() {
+            let run = |a, b| autodiff_product(a, b, scale);
+            return Ok(as_backend::<B, Autodiff<Flex>>(a, b, run));
+        }
+        if id == TypeId::of::<Flex>() {
+            return Ok(as_backend(a, b, |a, b| plain_product::<Flex>(a, b, scale)));
+        }
+    }
+    let _ = (id, scale);
+    Err((a, b))
+}
+
+/// Runs `op` on the operands typed as `K`, which the caller checked is `B`.
+fn as_backend<B: Backend, K: Backend>(
+    a: Tensor<B, 2>,
+    b: Tensor<B, 2>,
+    op: impl FnOnce(Tensor<K, 2>, Tensor<K, 2>) -> Tensor<K, 2>,
+) -> Tensor<B, 2> {
+    back_to(op(back_to(a), back_to(b)))
+}
+
+/// The product, tracked: the operands' buffers stay for the backward pass.
+fn autodiff_product<K: Backend, C: CheckpointStrategy>(
+    a: Tensor<Autodiff<K, C>, 2>,
+    b: Tensor<Autodiff<K, C>, 2>,
+    scale: f32,
+) -> Tensor<Autodiff<K, C>, 2> {
+    let (a, b) = (a.into_primitive().tensor(), b.into_primitive().tensor());
+    let nodes = [a.node.clone(), b.node.clone()];
+    let (operands, device) = host_operands::<K>(a.primitive, b.primitive, scale);
+    let scores = from_host::<K, 2>(operands.scores(), [operands.n, operands.m], &device);
+    let output = match ScaledProduct.prepare::<C>(nodes).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => prep.finish(operands, scores),
+        OpsKind::UnTracked(prep) => prep.finish(scores),
+    };
+    float_tensor(output)
+}
+
+/// The product without autodiff (evaluation on the inner backend).
+fn plain_product<K: Backend>(a: Tensor<K, 2>, b: Tensor<K, 2>, scale: f32) -> Tensor<K, 2> {
+    let (a, b) = (a.into_primitive().tensor(), b.into_primitive().tensor());
+    let (operands, device) = host_operands::<K>(a, b, scale);
+    let scores = operands.scores();
+    float_tensor(from_host::<K, 2>(scores, [operands.n, operands.m], &device))
+}
+
+fn host_operands<K: Backend>(
+    a: burn::tensor::ops::FloatTensor<K>,
+    b: burn::tensor::ops::FloatTensor<K>,
+    scale: f32,
+) -> (Operands, K::Device) {
+    let (a, [n, d], device) = to_host::<K, 2>(a);
+    let (b, [m, _], _) = to_host::<K, 2>(b);
+    let operands = Operands {
+        a,
+        b,
+        n,
+        m,
+        d,
+        scale,
+    };
+    (operands, device)
+}
