@@ -3,9 +3,10 @@
 README's ratio table (time relative to PyTorch, lower is better).
 
 The crate (`examples/bench.rs`, once per backend) and `benches/pytorch_reference.py` run in
-alternation, `--rounds` times, at the same thread count (RAYON_NUM_THREADS, MATMUL_NUM_THREADS and OPENBLAS_NUM_THREADS for the crate,
-torch.set_num_threads for PyTorch), so that a slow spell of the machine hits both alike;
-each cell is the median over rounds of each run's median.
+alternation, `--rounds` times, at the same thread count (RAYON_NUM_THREADS for the crate,
+with OPENBLAS_NUM_THREADS for an OpenBLAS build; torch.set_num_threads for PyTorch), so
+that a slow spell of the machine hits both alike; each cell is the median over rounds of
+each run's median.
 
     cargo build --release --example bench            # add --features flex for flex
     python3 benches/compare.py --threads 2 --backends ndarray flex
@@ -125,8 +126,7 @@ def main():
     if not os.path.exists(exe):
         sys.exit(f"{exe} not found: run `cargo build --release --example bench` first")
     t = str(args.threads)
-    env = dict(os.environ, RAYON_NUM_THREADS=t, MATMUL_NUM_THREADS=t, OPENBLAS_NUM_THREADS=t,
-               OMP_NUM_THREADS=t)
+    env = dict(os.environ, RAYON_NUM_THREADS=t, OPENBLAS_NUM_THREADS=t, OMP_NUM_THREADS=t)
     columns = [variant([b, b], exe) for b in args.backends] + \
         [variant(v, exe) for v in args.variant]
     for c in columns:

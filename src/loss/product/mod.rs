@@ -6,8 +6,9 @@
 //! and its backward makes two more products; burn-ndarray copies a transposed operand
 //! before each product it is given. On the CPU backends (ndarray, flex) it is instead one
 //! autodiff operation whose forward and backward call the single-precision matrix product
-//! of `matrixmultiply` (its AVX-512 kernels and its threads) with the transposes expressed
-//! as strides and the scale as its `α`: three products and nothing else. Other backends
+//! of `matrixmultiply` (with its AVX-512 kernels) with the transposes expressed as strides
+//! and the scale as its `α`: three products and nothing else, a large one split by rows
+//! over rayon's threads. Other backends
 //! (wgpu, cuda, your own) take the composed path; both give the same values and gradients
 //! to 1e-5.
 
