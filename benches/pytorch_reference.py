@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference for the workloads of BENCHMARKS.md.
+"""PyTorch reference for the crate's benchmark workloads (`examples/bench.rs`).
 
 Prints one JSON line per workload in the same format as `cargo run --release --example bench`,
 so the two can be compared side by side on the same machine:

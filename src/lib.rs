@@ -60,6 +60,8 @@ pub mod data;
 pub mod encoder;
 mod error;
 pub mod eval;
+#[cfg(any(feature = "ndarray", feature = "flex"))]
+mod host;
 pub mod io;
 #[cfg(any(
     feature = "ndarray",

@@ -1,5 +1,5 @@
 //! Every loss's autodiff gradient against central finite differences of an f64 reference
-//! implementation written here, from the formulas in FORMULAS.md.
+//! implementation written here, from the formulas in the functions' docs.
 
 use burn::tensor::{Int, Tensor, backend::AutodiffBackend};
 use infonce::loss::{self, PairMask};

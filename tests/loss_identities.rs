@@ -1,4 +1,4 @@
-//! Closed-form identities of the InfoNCE family (FORMULAS.md, "Identities worth a unit test").
+//! Closed-form identities of the InfoNCE family, each derivable by hand.
 
 use burn::tensor::{Int, Tensor, backend::AutodiffBackend};
 use infonce::loss::{self, PairMask};

@@ -1,5 +1,6 @@
-//! 3×3 convolution that takes each backend's fastest path: nine matrix products over
-//! row-shifted copies of the input on the CPU backends, the backend's own `conv2d` elsewhere.
+//! 3×3 convolution that takes each backend's fastest path: one CPU operation (gathered
+//! neighbourhoods and one matrix product per block of pixels) on the CPU backends, the
+//! backend's own `conv2d` elsewhere.
 
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
@@ -11,6 +12,14 @@ use burn::tensor::{Tensor, backend::Backend};
 /// different speeds per backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConvPath {
+    /// One autodiff operation with its own backward on the host-memory backends (ndarray,
+    /// flex): each block of 256 output pixels gathers its 3×3 neighbourhoods into a
+    /// `[256, 9·c_in]` matrix (im2col) multiplied by the weight in one `matrixmultiply`
+    /// product, blocks spread over rayon's threads; the input gradient is the same
+    /// operation with the weight flipped, the weight gradient a sum of `colsᵀ · G` in a
+    /// fixed order (the same bits on any number of threads). Other backends, which keep
+    /// their tensors off the host, take [`ConvPath::Shifted`] instead.
+    Im2col,
     /// Nine `[rows, c_in] × [c_in, c_out]` products over shifted row ranges of the padded,
     /// flattened image (and nine more for the gradient). Fast where matrix products are and
     /// convolution kernels are not: burn-ndarray's transposed convolution (`Conv2d`'s input
@@ -22,12 +31,12 @@ pub enum ConvPath {
 }
 
 impl ConvPath {
-    /// The faster path for backend `B`: [`ConvPath::Shifted`] on burn-ndarray and burn-flex
+    /// The faster path for backend `B`: [`ConvPath::Im2col`] on burn-ndarray and burn-flex
     /// (through autodiff or not), [`ConvPath::Native`] on every other backend.
     pub fn fastest_for<B: Backend>(device: &B::Device) -> Self {
         let name = B::name(device);
         if name.contains("ndarray") || name.contains("flex") {
-            ConvPath::Shifted
+            ConvPath::Im2col
         } else {
             ConvPath::Native
         }
@@ -40,7 +49,8 @@ impl ConvPath {
 /// ([`ConvPath::fastest_for`]) and can be overridden with [`Conv3x3::with_path`]; the path
 /// is not part of the record, so a checkpoint loads on any backend.
 ///
-/// The shifted path: on the padded image flattened to `[b·(h+2)·(w+2), c_in]` rows, tap
+/// The im2col path is the fastest on the CPU (a default SimCLR step of the ResNet: see the
+/// crate's README, Benchmarks). The shifted path: on the padded image flattened to `[b·(h+2)·(w+2), c_in]` rows, tap
 /// `(dy, dx)` of output row `p` is input row `p + dy·(w+2) + dx`, so every tap is a
 /// contiguous row range and a matrix product; forward and backward are matrix products and
 /// contiguous copies (a default SimCLR step: 285 ms, against 490 ms for im2col with
@@ -59,7 +69,7 @@ impl ConvPath {
 /// let conv = Conv3x3::<NdArray>::new(3, 8, &device);
 /// // Parameters are drawn lazily: draw them before cloning.
 /// infonce::trainer::materialize_parameters::<NdArray, _>(&conv);
-/// assert_eq!(conv.path(), ConvPath::Shifted);
+/// assert_eq!(conv.path(), ConvPath::Im2col);
 /// let x = Tensor::<NdArray, 4>::ones([2, 5, 5, 3], &device);
 /// let shifted = conv.forward(x.clone());
 /// let native = conv.clone().with_path(ConvPath::Native).forward(x);
@@ -108,9 +118,21 @@ impl<B: Backend> Conv3x3<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         debug_assert_eq!(x.dims()[3], self.c_in);
         match self.path {
+            ConvPath::Im2col => self.forward_im2col(x),
             ConvPath::Shifted => self.forward_shifted(x),
             ConvPath::Native => self.forward_native(x),
         }
+    }
+
+    /// The host operation where `B` keeps its tensors in host memory, the shifted path
+    /// elsewhere.
+    fn forward_im2col(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        #[cfg(any(feature = "ndarray", feature = "flex"))]
+        let x = match crate::host::try_host_conv3x3(x, self.weight.val()) {
+            Ok(out) => return out,
+            Err((x, _)) => x,
+        };
+        self.forward_shifted(x)
     }
 
     /// The backend's `conv2d` on the channels-first view of `x`; the weight's rows

@@ -1,6 +1,7 @@
 //! Encoders: the networks that turn a batch of inputs into embeddings.
 
 mod caption;
+mod channels_last;
 mod conv3x3;
 mod identity;
 mod mlp;
@@ -11,6 +12,7 @@ mod traits;
 mod with_head;
 
 pub use caption::{CaptionEncoder, CaptionEncoderConfig};
+pub use channels_last::{batch_norm_nhwc, bias_relu_nhwc, max_pool2_nhwc};
 pub use conv3x3::{Conv3x3, ConvPath};
 pub use identity::IdentityEncoder;
 pub use mlp::{Mlp, MlpConfig};

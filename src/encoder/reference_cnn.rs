@@ -1,10 +1,10 @@
-//! The reference CNN of the benchmark workloads (`BENCHMARKS.md`).
+//! The reference CNN of the benchmark workloads (`infonce::bench`, `simclr_step_*`).
 
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
-use burn::tensor::{Tensor, activation::relu, backend::Backend};
+use burn::tensor::{Tensor, backend::Backend};
 
-use super::{Conv3x3, ConvPath, Encoder, Mlp, MlpConfig};
+use super::{Conv3x3, ConvPath, Encoder, Mlp, MlpConfig, bias_relu_nhwc, max_pool2_nhwc};
 
 /// conv3×3(3→32) → ReLU → max-pool 2 → conv3×3(32→64) → ReLU → max-pool 2 →
 /// conv3×3(64→128) → ReLU → global average pool → Linear(128,128) → ReLU → Linear(128,64).
@@ -50,22 +50,8 @@ impl<B: Backend> ReferenceCnn<B> {
 
     /// Convolution `i`, its bias and ReLU, channels-last.
     fn conv_relu(&self, i: usize, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let bias = self.biases[i].val().unsqueeze::<4>();
-        relu(self.convs[i].forward(x) + bias)
+        bias_relu_nhwc(self.convs[i].forward(x), self.biases[i].val())
     }
-}
-
-/// 2×2 max-pooling, stride 2, of channels-last `x` (odd edges dropped, as `MaxPool2d`).
-fn max_pool2_nhwc<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let [b, h, w, c] = x.dims();
-    let (h2, w2) = (h / 2, w / 2);
-    x.narrow(1, 0, 2 * h2)
-        .narrow(2, 0, 2 * w2)
-        .reshape([b, h2, 2, w2, 2 * c])
-        .max_dim(2)
-        .reshape([b, h2, w2, 2, c])
-        .max_dim(3)
-        .reshape([b, h2, w2, c])
 }
 
 impl<B: Backend> Encoder<B> for ReferenceCnn<B> {

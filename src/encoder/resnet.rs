@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 use burn::tensor::{Tensor, activation::relu, backend::Backend};
 
-use super::{Conv3x3, Encoder};
+use super::{Conv3x3, Encoder, batch_norm_nhwc};
 use crate::Error;
 
 /// Configuration of a [`ResNetEncoder`]: a 3×3 stem, then `stages` stages of
@@ -62,13 +62,6 @@ impl ResNetEncoderConfig {
     }
 }
 
-/// Batch norm over the channels of a channels-last tensor.
-fn norm_nhwc<B: Backend>(norm: &BatchNorm<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let [b, h, w, c] = x.dims();
-    norm.forward(x.reshape([b * h * w, c]))
-        .reshape([b, h, w, c])
-}
-
 /// 2×2 average pooling of a channels-last tensor (odd edges dropped).
 fn avg_pool2_nhwc<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
     let [b, h, w, c] = x.dims();
@@ -112,8 +105,8 @@ impl<B: Backend> BasicBlock<B> {
         } else {
             x
         };
-        let h = relu(norm_nhwc(&self.norm1, self.conv1.forward(x.clone())));
-        let h = norm_nhwc(&self.norm2, self.conv2.forward(h));
+        let h = relu(batch_norm_nhwc(&self.norm1, self.conv1.forward(x.clone())));
+        let h = batch_norm_nhwc(&self.norm2, self.conv2.forward(h));
         let skip = match &self.projection {
             Some(p) => p.forward(x),
             None => x,
@@ -148,7 +141,7 @@ impl<B: Backend> ResNetEncoder<B> {
     /// Features of a batch of images.
     pub fn forward(&self, images: Tensor<B, 4>) -> Tensor<B, 2> {
         let x = images.permute([0, 2, 3, 1]);
-        let mut h = relu(norm_nhwc(&self.stem_norm, self.stem.forward(x)));
+        let mut h = relu(batch_norm_nhwc(&self.stem_norm, self.stem.forward(x)));
         for block in &self.blocks {
             h = block.forward(h);
         }

@@ -34,8 +34,6 @@ mod debiased;
 mod decoupled;
 mod device_mask;
 mod fused;
-#[cfg(any(feature = "ndarray", feature = "flex"))]
-mod host_tensor;
 mod info_nce;
 mod mask;
 mod mask_rows;
@@ -53,7 +51,7 @@ mod tiled_core;
     feature = "wgpu",
     feature = "cuda"
 ))]
-mod type_match;
+pub(crate) mod type_match;
 mod validate;
 
 pub use self::core::{MASKED_LOG_SCORE, info_nce_with_masks, info_nce_with_masks_using};

@@ -57,7 +57,7 @@ pub fn two_view_masks(batch: usize) -> (PairMask, PairMask) {
 /// use burn::tensor::{ElementConversion, Tensor};
 ///
 /// let device = Default::default();
-/// // Closed form from FORMULAS.md: z1 = z2 = [e1, e2] gives log(e^{1/τ} + 2) − 1/τ.
+/// // Closed form: z1 = z2 = [e1, e2] gives log(e^{1/τ} + 2) − 1/τ.
 /// let z = Tensor::<NdArray, 2>::from_floats([[1.0, 0.0], [0.0, 1.0]], &device);
 /// let tau = 0.5;
 /// let loss = infonce::loss::nt_xent(z.clone(), z, tau).unwrap().into_scalar().elem::<f64>();

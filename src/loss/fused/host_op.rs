@@ -14,7 +14,7 @@ use burn::tensor::{ElementConversion, Int, Tensor};
 
 use super::Fused;
 use super::row_kernel::{ForwardSummary, RowTargets, backward_in_place, forward_in_place};
-use crate::loss::host_tensor::{float_tensor, from_host, to_host};
+use crate::host::tensor::{float_tensor, from_host, to_host};
 use crate::{Error, Result};
 
 /// What the backward pass needs: the exponentials, `1 / Σ` per row, and the targets.

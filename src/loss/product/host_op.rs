@@ -1,19 +1,18 @@
 //! `scale · A · Bᵀ` as an autodiff operation with its own backward on the host-memory
 //! backends (ndarray, flex): the operands are read to buffers once, kept for the backward
-//! pass, and every product goes to [`sgemm::product`](super::sgemm::product).
-
-use std::any::TypeId;
+//! pass, and every product goes to [`product`](crate::host::sgemm::product).
 
 use burn::backend::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use super::sgemm::{View, product};
-use crate::loss::host_tensor::{float_tensor, from_host, to_host};
+use crate::host::return_on_host_backend;
+use crate::host::sgemm::{View, product};
+use crate::host::tensor::{float_tensor, from_host, to_host};
 use crate::loss::type_match::back_to;
 
 /// The operands `[n, d]` and `[m, d]` of a product, as host buffers.
@@ -87,55 +86,28 @@ pub(super) fn try_host_product<B: Backend>(
         return Err((a, b));
     }
     let scale = scale as f32;
-    let id = TypeId::of::<B>();
-    #[cfg(feature = "ndarray")]
-    {
-        use burn::backend::NdArray;
-        if id == TypeId::of::<Autodiff<NdArray>>() {
-            let run = |a, b| autodiff_product(a, b, scale);
-            return Ok(as_backend::<B, Autodiff<NdArray>>(a, b, run));
-        }
-        if id == TypeId::of::<NdArray>() {
-            return Ok(as_backend(a, b, |a, b| {
-                plain_product::<NdArray>(a, b, scale)
-            }));
-        }
-    }
-    #[cfg(feature = "flex")]
-    {
-        use burn::backend::Flex;
-        if id == TypeId::of::<Autodiff<Flex>>() {
-            let run = |a, b| autodiff_product(a, b, scale);
-            return Ok(as_backend::<B, Autodiff<Flex>>(a, b, run));
-        }
-        if id == TypeId::of::<Flex>() {
-            return Ok(as_backend(a, b, |a, b| plain_product::<Flex>(a, b, scale)));
-        }
-    }
-    let _ = (id, scale);
+    return_on_host_backend!(B, |K|
+        tracked: back_to(autodiff_product::<K>(back_to(a), back_to(b), scale)),
+        plain: back_to(plain_product::<K>(back_to(a), back_to(b), scale)),
+    );
     Err((a, b))
 }
 
-/// Runs `op` on the operands typed as `K`, which the caller checked is `B`.
-fn as_backend<B: Backend, K: Backend>(
-    a: Tensor<B, 2>,
-    b: Tensor<B, 2>,
-    op: impl FnOnce(Tensor<K, 2>, Tensor<K, 2>) -> Tensor<K, 2>,
-) -> Tensor<B, 2> {
-    back_to(op(back_to(a), back_to(b)))
-}
-
 /// The product, tracked: the operands' buffers stay for the backward pass.
-fn autodiff_product<K: Backend, C: CheckpointStrategy>(
-    a: Tensor<Autodiff<K, C>, 2>,
-    b: Tensor<Autodiff<K, C>, 2>,
+fn autodiff_product<K: Backend>(
+    a: Tensor<Autodiff<K>, 2>,
+    b: Tensor<Autodiff<K>, 2>,
     scale: f32,
-) -> Tensor<Autodiff<K, C>, 2> {
+) -> Tensor<Autodiff<K>, 2> {
     let (a, b) = (a.into_primitive().tensor(), b.into_primitive().tensor());
     let nodes = [a.node.clone(), b.node.clone()];
     let (operands, device) = host_operands::<K>(a.primitive, b.primitive, scale);
     let scores = from_host::<K, 2>(operands.scores(), [operands.n, operands.m], &device);
-    let output = match ScaledProduct.prepare::<C>(nodes).compute_bound().stateful() {
+    let output = match ScaledProduct
+        .prepare::<NoCheckpointing>(nodes)
+        .compute_bound()
+        .stateful()
+    {
         OpsKind::Tracked(prep) => prep.finish(operands, scores),
         OpsKind::UnTracked(prep) => prep.finish(scores),
     };

@@ -14,8 +14,6 @@
 
 #[cfg(any(feature = "ndarray", feature = "flex"))]
 mod host_op;
-#[cfg(any(feature = "ndarray", feature = "flex"))]
-mod sgemm;
 
 use burn::tensor::{Tensor, backend::Backend};
 

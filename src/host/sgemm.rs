@@ -1,12 +1,12 @@
-//! The three matrix products of `scale · A · Bᵀ` and its gradients, on row-major host
-//! buffers, through `matrixmultiply`'s single-precision product: the transposes are
-//! strides, so no operand is copied.
+//! Single-precision matrix products on host buffers through `matrixmultiply` (with its
+//! AVX-512 kernels): operands are [`View`]s, so a transpose or a block of rows is a matter
+//! of strides and offsets and no operand is copied.
 
 use rayon::prelude::*;
 
 /// A matrix in a buffer: `rows × cols`, element `(i, j)` at `i · row_stride + j · col_stride`.
 #[derive(Clone, Copy)]
-pub(super) struct View<'a> {
+pub(crate) struct View<'a> {
     data: &'a [f32],
     rows: usize,
     cols: usize,
@@ -19,7 +19,7 @@ impl<'a> View<'a> {
     ///
     /// # Panics
     /// When the buffer does not hold exactly `rows · cols` values.
-    pub(super) fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
+    pub(crate) fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
         assert_eq!(data.len(), rows * cols, "a {rows} × {cols} buffer");
         View {
             data,
@@ -31,7 +31,7 @@ impl<'a> View<'a> {
     }
 
     /// The same buffer read as the transposed matrix.
-    pub(super) fn transposed(self) -> Self {
+    pub(crate) fn transposed(self) -> Self {
         View {
             rows: self.cols,
             cols: self.rows,
@@ -39,6 +39,34 @@ impl<'a> View<'a> {
             col_stride: self.row_stride,
             ..self
         }
+    }
+
+    /// Rows `first..first + count` of the matrix, at the same strides.
+    ///
+    /// # Panics
+    /// When the rows run past the matrix.
+    pub(crate) fn row_range(self, first: usize, count: usize) -> Self {
+        assert!(
+            first + count <= self.rows,
+            "rows {first}..{} of {}",
+            first + count,
+            self.rows
+        );
+        let offset = (first * self.row_stride).min(self.data.len());
+        View {
+            data: &self.data[offset..],
+            rows: count,
+            ..self
+        }
+    }
+
+    /// Panics unless every element `(i, j)` lies inside the buffer.
+    fn assert_in_bounds(&self) {
+        if self.rows == 0 || self.cols == 0 {
+            return;
+        }
+        let last = (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride;
+        assert!(last < self.data.len(), "a view reaching past its buffer");
     }
 }
 
@@ -54,7 +82,7 @@ const MIN_ROWS_PER_THREAD: usize = 64;
 ///
 /// # Panics
 /// When the inner dimensions differ.
-pub(super) fn product(lhs: View<'_>, rhs: View<'_>, scale: f32) -> Vec<f32> {
+pub(crate) fn product(lhs: View<'_>, rhs: View<'_>, scale: f32) -> Vec<f32> {
     assert_eq!(lhs.cols, rhs.rows, "inner dimensions of the product");
     let (rows, cols) = (lhs.rows, rhs.cols);
     let mut out = vec![0.0f32; rows * cols];
@@ -79,30 +107,41 @@ pub(super) fn product(lhs: View<'_>, rhs: View<'_>, scale: f32) -> Vec<f32> {
 
 /// Rows `first..first + out.len() / rhs.cols` of the product, into `out`.
 fn product_rows(lhs: View<'_>, rhs: View<'_>, scale: f32, first: usize, out: &mut [f32]) {
-    let cols = rhs.cols;
-    let rows = out.len() / cols;
-    assert!(
-        first + rows <= lhs.rows,
-        "rows {first}.. of a {}-row product",
-        lhs.rows
-    );
-    // SAFETY: `lhs` addresses rows `first..first + rows` of its own buffer at its strides
-    // (`row_major` checked the buffer's length, `transposed` swaps the strides over the same
-    // elements, and the assertion above bounds the rows); `rhs` likewise; `out` holds
-    // `rows × cols` values at strides (cols, 1). With β = 0 `sgemm` reads nothing of `out`.
+    let rows = out.len() / rhs.cols;
+    gemm(lhs.row_range(first, rows), rhs, scale, 0.0, out);
+}
+
+/// `out ← alpha · lhs · rhs + beta · out`, with `out` row-major `lhs.rows × rhs.cols`, on the
+/// calling thread. With `beta = 0` the previous contents of `out` are not read.
+///
+/// # Panics
+/// When the inner dimensions differ, `out` has another size, or a view reaches past its
+/// buffer.
+pub(crate) fn gemm(lhs: View<'_>, rhs: View<'_>, alpha: f32, beta: f32, out: &mut [f32]) {
+    assert_eq!(lhs.cols, rhs.rows, "inner dimensions of the product");
+    let (rows, cols) = (lhs.rows, rhs.cols);
+    assert_eq!(out.len(), rows * cols, "a {rows} × {cols} output");
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    lhs.assert_in_bounds();
+    rhs.assert_in_bounds();
+    // SAFETY: both views address only elements of their own buffers (checked just above:
+    // the farthest element, at the last row and column, lies inside the buffer), and `out`
+    // holds `rows × cols` values at strides (cols, 1).
     unsafe {
         matrixmultiply::sgemm(
             rows,
             lhs.cols,
             cols,
-            scale,
-            lhs.data.as_ptr().add(first * lhs.row_stride),
+            alpha,
+            lhs.data.as_ptr(),
             lhs.row_stride as isize,
             lhs.col_stride as isize,
             rhs.data.as_ptr(),
             rhs.row_stride as isize,
             rhs.col_stride as isize,
-            0.0,
+            beta,
             out.as_mut_ptr(),
             cols as isize,
             1,

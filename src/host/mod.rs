@@ -1,0 +1,52 @@
+//! The crate's CPU kernels for the host-memory backends (burn-ndarray, burn-flex): tensors
+//! read into plain `f32` buffers, matrix products through `matrixmultiply`, and autodiff
+//! operations with their own backward built on them (the similarity product, the 3×3
+//! convolution, batch normalisation, a bias and ReLU, 2×2 max pooling). Other backends never reach this module: each caller
+//! recognises the backend by type ([`return_on_host_backend!`]) and otherwise takes a path
+//! composed of Burn's operations.
+
+mod batch_norm;
+mod bias_relu;
+pub(crate) mod conv3x3;
+mod conv3x3_op;
+pub(crate) mod max_pool;
+mod ordered_sum;
+pub(crate) mod sgemm;
+pub(crate) mod tensor;
+
+pub(crate) use batch_norm::{BatchStats, try_host_batch_norm};
+pub(crate) use bias_relu::try_host_bias_relu;
+pub(crate) use conv3x3_op::try_host_conv3x3;
+pub(crate) use max_pool::try_host_max_pool2;
+
+/// Returns `Ok($tracked)` from the enclosing function when the backend `$B` is
+/// `Autodiff<K>` of a host backend `K` (ndarray, flex; each when its feature is on), and
+/// `Ok($plain)` when `$B` is `K` itself; `$K` names that `K` inside both expressions. Falls
+/// through for any other backend, so the caller's next statement handles it.
+macro_rules! return_on_host_backend {
+    ($B:ty, |$K:ident| tracked: $tracked:expr, plain: $plain:expr $(,)?) => {
+        #[cfg(feature = "ndarray")]
+        {
+            type $K = burn::backend::NdArray;
+            let id = std::any::TypeId::of::<$B>();
+            if id == std::any::TypeId::of::<burn::backend::Autodiff<$K>>() {
+                return Ok($tracked);
+            }
+            if id == std::any::TypeId::of::<$K>() {
+                return Ok($plain);
+            }
+        }
+        #[cfg(feature = "flex")]
+        {
+            type $K = burn::backend::Flex;
+            let id = std::any::TypeId::of::<$B>();
+            if id == std::any::TypeId::of::<burn::backend::Autodiff<$K>>() {
+                return Ok($tracked);
+            }
+            if id == std::any::TypeId::of::<$K>() {
+                return Ok($plain);
+            }
+        }
+    };
+}
+pub(crate) use return_on_host_backend;
