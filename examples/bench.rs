@@ -41,9 +41,10 @@ struct Args {
     /// Timed runs (≥ 1).
     #[arg(long, default_value_t = 10, value_parser = common::at_least::<1>)]
     repeats: usize,
-    /// The convolution path of the simclr_step workloads: auto (the backend's fastest), shifted
-    /// (matrix products over shifted rows) or native (the backend's conv2d).
-    #[arg(long, default_value = "auto", value_parser = ["auto", "shifted", "native"])]
+    /// The convolution path of the simclr_step workloads: auto (the backend's fastest), im2col
+    /// (the CPU operation of ndarray and flex), shifted (matrix products over shifted rows) or
+    /// native (the backend's conv2d).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "im2col", "shifted", "native"])]
     conv_path: String,
     /// The InfoNCE implementation of the loss workloads: auto (the fused kernel where the
     /// backend has one) or composed (Burn's element-wise operations), to compare them.
@@ -71,6 +72,7 @@ fn run_one(args: &Args, workload: Workload) -> infonce::Result<()> {
         warmup: args.warmup,
         repeats: args.repeats,
         conv_path: match args.conv_path.as_str() {
+            "im2col" => Some(ConvPath::Im2col),
             "shifted" => Some(ConvPath::Shifted),
             "native" => Some(ConvPath::Native),
             _ => None,
