@@ -14,16 +14,15 @@
 
 use burn::backend::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 use rayon::prelude::*;
 
 use super::ordered_sum::ordered_sum;
-use super::return_on_host_backend;
 use super::tensor::{float_tensor, from_host, to_host};
+use super::{return_on_host_backend, tracked_op};
 use crate::loss::type_match::back_to;
 
 /// Rows per unit of work.
@@ -177,29 +176,27 @@ fn tracked_norm<K: Backend>(
     beta: Tensor<Autodiff<K>, 1>,
     epsilon: f32,
 ) -> (Tensor<Autodiff<K>, 2>, BatchStats) {
-    let x = x.into_primitive().tensor();
-    let (gamma, beta) = (
+    let parents = [
+        x.into_primitive().tensor(),
         gamma.into_primitive().tensor(),
         beta.into_primitive().tensor(),
-    );
-    let nodes = [x.node.clone(), gamma.node.clone(), beta.node.clone()];
-    let (mut x_hat, dims, device) = to_host::<K, 2>(x.primitive);
-    let (gamma, _, _) = to_host::<K, 1>(gamma.primitive);
-    let (beta, _, _) = to_host::<K, 1>(beta.primitive);
-    let (stats, inv_std) = normalize(&mut x_hat, dims[1], epsilon);
-    let y = from_host::<K, 2>(scale_shift(&x_hat, &gamma, &beta), dims, &device);
-    let prep = HostBatchNorm.prepare::<NoCheckpointing>(nodes);
-    let output = match prep.compute_bound().stateful() {
-        OpsKind::Tracked(prep) => {
-            let state = Normalized {
-                x_hat,
-                inv_std,
-                gamma,
-            };
-            prep.finish(state, y)
-        }
-        OpsKind::UnTracked(prep) => prep.finish(y),
-    };
+    ];
+    let mut batch_stats = None;
+    let output = tracked_op(HostBatchNorm, parents, |[x, gamma, beta]| {
+        let (mut x_hat, dims, device) = to_host::<K, 2>(x);
+        let (gamma, _, _) = to_host::<K, 1>(gamma);
+        let (beta, _, _) = to_host::<K, 1>(beta);
+        let (stats, inv_std) = normalize(&mut x_hat, dims[1], epsilon);
+        let y = from_host::<K, 2>(scale_shift(&x_hat, &gamma, &beta), dims, &device);
+        batch_stats = Some(stats);
+        let state = Normalized {
+            x_hat,
+            inv_std,
+            gamma,
+        };
+        (state, y)
+    });
+    let stats = batch_stats.expect("tracked_op runs its computation");
     (float_tensor(output), stats)
 }
 

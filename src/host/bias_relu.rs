@@ -5,16 +5,15 @@
 
 use burn::backend::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 use rayon::prelude::*;
 
 use super::ordered_sum::ordered_sum;
-use super::return_on_host_backend;
 use super::tensor::{float_tensor, from_host, to_host};
+use super::{return_on_host_backend, tracked_op};
 use crate::loss::type_match::back_to;
 
 /// Elements per parallel chunk.
@@ -118,17 +117,14 @@ fn tracked_bias_relu<K: Backend>(
     x: Tensor<Autodiff<K>, 4>,
     bias: Tensor<Autodiff<K>, 1>,
 ) -> Tensor<Autodiff<K>, 4> {
-    let (x, bias) = (x.into_primitive().tensor(), bias.into_primitive().tensor());
-    let nodes = [x.node.clone(), bias.node.clone()];
-    let (mut values, dims, device) = to_host::<K, 4>(x.primitive);
-    let (bias, _, _) = to_host::<K, 1>(bias.primitive);
-    let positive = forward(&mut values, &bias);
-    let out = from_host::<K, 4>(values, dims, &device);
-    let prep = HostBiasRelu.prepare::<NoCheckpointing>(nodes);
-    let output = match prep.compute_bound().stateful() {
-        OpsKind::Tracked(prep) => prep.finish(Passed { positive, dims }, out),
-        OpsKind::UnTracked(prep) => prep.finish(out),
-    };
+    let parents = [x.into_primitive().tensor(), bias.into_primitive().tensor()];
+    let output = tracked_op(HostBiasRelu, parents, |[x, bias]| {
+        let (mut values, dims, device) = to_host::<K, 4>(x);
+        let (bias, _, _) = to_host::<K, 1>(bias);
+        let positive = forward(&mut values, &bias);
+        let out = from_host::<K, 4>(values, dims, &device);
+        (Passed { positive, dims }, out)
+    });
     float_tensor(output)
 }
 

@@ -3,16 +3,15 @@
 
 use burn::backend::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
 
 use super::conv3x3::{Images, forward, input_gradient, weight_gradient};
-use super::return_on_host_backend;
 use super::tensor::{float_tensor, from_host, to_host};
+use super::{return_on_host_backend, tracked_op};
 use crate::loss::type_match::back_to;
 
 /// The input `[b, h, w, c_in]` and weight `[9·c_in, c_out]`, as host buffers.
@@ -95,21 +94,15 @@ fn tracked_conv<K: Backend>(
     x: Tensor<Autodiff<K>, 4>,
     weight: Tensor<Autodiff<K>, 2>,
 ) -> Tensor<Autodiff<K>, 4> {
-    let (x, weight) = (
+    let parents = [
         x.into_primitive().tensor(),
         weight.into_primitive().tensor(),
-    );
-    let nodes = [x.node.clone(), weight.node.clone()];
-    let (operands, device) = Operands::read::<K>(x.primitive, weight.primitive);
-    let out = operands.output::<K>(&device);
-    let output = match HostConv3x3
-        .prepare::<NoCheckpointing>(nodes)
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish(operands, out),
-        OpsKind::UnTracked(prep) => prep.finish(out),
-    };
+    ];
+    let output = tracked_op(HostConv3x3, parents, |[x, weight]| {
+        let (operands, device) = Operands::read::<K>(x, weight);
+        let out = operands.output::<K>(&device);
+        (operands, out)
+    });
     float_tensor(output)
 }
 

@@ -4,15 +4,14 @@
 
 use burn::backend::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 use rayon::prelude::*;
 
-use super::return_on_host_backend;
 use super::tensor::{float_tensor, from_host, to_host};
+use super::{return_on_host_backend, tracked_op};
 use crate::loss::type_match::back_to;
 
 /// Which input of its 2×2 window each output took, as the input's flat index, and the
@@ -116,19 +115,12 @@ pub(crate) fn try_host_max_pool2<B: Backend>(
 }
 
 fn tracked_pool<K: Backend>(x: Tensor<Autodiff<K>, 4>) -> Tensor<Autodiff<K>, 4> {
-    let x = x.into_primitive().tensor();
-    let node = x.node.clone();
-    let (values, dims, device) = to_host::<K, 4>(x.primitive);
-    let (out, winners) = pool(&values, dims);
-    let out = from_host::<K, 4>(out, winners.output_dims(), &device);
-    let output = match HostMaxPool2
-        .prepare::<NoCheckpointing>([node])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish(winners, out),
-        OpsKind::UnTracked(prep) => prep.finish(out),
-    };
+    let output = tracked_op(HostMaxPool2, [x.into_primitive().tensor()], |[x]| {
+        let (values, dims, device) = to_host::<K, 4>(x);
+        let (out, winners) = pool(&values, dims);
+        let out = from_host::<K, 4>(out, winners.output_dims(), &device);
+        (winners, out)
+    });
     float_tensor(output)
 }
 

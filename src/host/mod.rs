@@ -13,6 +13,9 @@ pub(crate) mod max_pool;
 mod ordered_sum;
 pub(crate) mod sgemm;
 pub(crate) mod tensor;
+mod tracked;
+
+pub(crate) use tracked::tracked_op;
 
 pub(crate) use batch_norm::{BatchStats, try_host_batch_norm};
 pub(crate) use bias_relu::try_host_bias_relu;

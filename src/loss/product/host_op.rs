@@ -4,15 +4,14 @@
 
 use burn::backend::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::host::return_on_host_backend;
 use crate::host::sgemm::{View, product};
 use crate::host::tensor::{float_tensor, from_host, to_host};
+use crate::host::{return_on_host_backend, tracked_op};
 use crate::loss::type_match::back_to;
 
 /// The operands `[n, d]` and `[m, d]` of a product, as host buffers.
@@ -99,18 +98,12 @@ fn autodiff_product<K: Backend>(
     b: Tensor<Autodiff<K>, 2>,
     scale: f32,
 ) -> Tensor<Autodiff<K>, 2> {
-    let (a, b) = (a.into_primitive().tensor(), b.into_primitive().tensor());
-    let nodes = [a.node.clone(), b.node.clone()];
-    let (operands, device) = host_operands::<K>(a.primitive, b.primitive, scale);
-    let scores = from_host::<K, 2>(operands.scores(), [operands.n, operands.m], &device);
-    let output = match ScaledProduct
-        .prepare::<NoCheckpointing>(nodes)
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish(operands, scores),
-        OpsKind::UnTracked(prep) => prep.finish(scores),
-    };
+    let parents = [a.into_primitive().tensor(), b.into_primitive().tensor()];
+    let output = tracked_op(ScaledProduct, parents, |[a, b]| {
+        let (operands, device) = host_operands::<K>(a, b, scale);
+        let scores = from_host::<K, 2>(operands.scores(), [operands.n, operands.m], &device);
+        (operands, scores)
+    });
     float_tensor(output)
 }
 
