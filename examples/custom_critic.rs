@@ -6,7 +6,8 @@
 //! checkpoints, the MI estimate) works with it unchanged.
 //!
 //! The backend is the type parameter `B` of `run`: `run::<Autodiff<NdArray>>` on the CPU,
-//! `run::<Autodiff<Wgpu>>` on the GPU. `--backend` picks one at run time.
+//! `run::<infonce::backend::WgpuAutodiff>` on the GPU (Burn's wgpu backend, its operations
+//! compiled inside the library). `--backend` picks one at run time.
 //!
 //!     cargo run --release --example custom_critic -- --backend ndarray
 

@@ -15,9 +15,13 @@ use crate::{Error, Result};
 pub type NdArrayAutodiff = burn::backend::Autodiff<burn::backend::NdArray>;
 
 /// GPU backend (`burn-wgpu`: Vulkan, Metal, DX12; lavapipe on CPU-only machines), with
-/// autodiff. Feature `wgpu`.
+/// autodiff: [`PrebuiltWgpu`], Burn's `Wgpu` with its operations compiled inside this
+/// crate. Feature `wgpu`.
 #[cfg(feature = "wgpu")]
-pub type WgpuAutodiff = burn::backend::Autodiff<burn::backend::Wgpu>;
+pub type WgpuAutodiff = burn::backend::Autodiff<PrebuiltWgpu>;
+
+#[cfg(feature = "wgpu")]
+pub use crate::backend_compiled::PrebuiltWgpu;
 
 /// Burn's `flex` CPU backend, with autodiff. Feature `flex`.
 #[cfg(feature = "flex")]
@@ -130,7 +134,7 @@ pub fn probe_wgpu() -> Result<burn::backend::wgpu::WgpuDevice> {
     static PROBE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     let device = burn::backend::wgpu::WgpuDevice::default();
     PROBE
-        .get_or_init(|| tiny_operation::<burn::backend::Wgpu>(&device))
+        .get_or_init(|| tiny_operation::<PrebuiltWgpu>(&device))
         .clone()
         .map(|()| device)
         .map_err(|msg| {

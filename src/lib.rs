@@ -42,8 +42,9 @@
 //! same id), built on the device only where an objective needs them. Statistics and the
 //! non-finite check are read back every few steps, not every step.
 //!
-//! The backend is a type parameter: `Autodiff<NdArray>` on the CPU, `Autodiff<Wgpu>` on
-//! the GPU (feature `wgpu`), `Autodiff<Flex>` (feature `flex`), `Autodiff<Cuda>` on NVIDIA
+//! The backend is a type parameter: `Autodiff<NdArray>` on the CPU,
+//! [`backend::WgpuAutodiff`] on the GPU (feature `wgpu`: Burn's `Wgpu` with its operations
+//! compiled inside this crate, so your program does not compile its kernels again), `Autodiff<Flex>` (feature `flex`), `Autodiff<Cuda>` on NVIDIA
 //! GPUs (feature `cuda`). A program that only picks
 //! the backend at run time calls [`launch`], whose recipes are compiled once inside this
 //! crate for every backend built in, instead of once per binary; [`bench`](mod@crate::bench) holds the
@@ -52,6 +53,8 @@
 
 pub mod allocator;
 pub mod backend;
+#[cfg(feature = "wgpu")]
+mod backend_compiled;
 pub mod bench;
 pub mod clip;
 pub mod cpc;

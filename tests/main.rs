@@ -38,6 +38,7 @@ mod nodes;
 mod objectives;
 mod output_folder;
 mod parallel;
+mod prebuilt_backend;
 mod readers;
 mod samplers;
 mod similarity_product;

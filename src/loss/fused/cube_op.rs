@@ -3,16 +3,19 @@
 //! pass's exponentials into the gradient in place. Nothing is read back to the host: the
 //! loss and the statistics are means over the kernel's per-row outputs, on the device.
 
+use std::marker::PhantomData;
+
 use burn::backend::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::tensor::{Shape, Tensor, TensorMetadata, TensorPrimitive};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Shape, Tensor, TensorMetadata, TensorPrimitive};
+use burn_cubecl::CubeRuntime;
 use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
-use burn_cubecl::{BoolElement, CubeBackend, CubeRuntime, FloatElement, IntElement};
 use cubecl::{CubeCount, CubeDim};
 
 use super::Fused;
@@ -26,7 +29,17 @@ const MAX_BLOCK: u32 = 256;
 /// Cubes along one grid dimension at most (WebGPU's limit).
 const MAX_CUBES_PER_DIM: u32 = 65_535;
 
-type Cube<R, F, I, BT> = CubeBackend<R, F, I, BT>;
+/// A backend whose float and int tensors are CubeCL's (`CubeBackend<R, ..>`, and this
+/// crate's `PrebuiltWgpu`, which has its types).
+pub(super) trait CubeTensors<R: CubeRuntime>:
+    Backend<FloatTensorPrimitive = CubeTensor<R>, IntTensorPrimitive = CubeTensor<R>>
+{
+}
+
+impl<R: CubeRuntime, K> CubeTensors<R> for K where
+    K: Backend<FloatTensorPrimitive = CubeTensor<R>, IntTensorPrimitive = CubeTensor<R>>
+{
+}
 
 /// The forward kernel's outputs.
 #[derive(Clone, Debug)]
@@ -42,44 +55,42 @@ struct State<R: CubeRuntime> {
     positives: CubeTensor<R>,
 }
 
+/// The operation on runtime `R`'s tensors.
 #[derive(Debug)]
-struct CubeCrossEntropy;
+struct CubeCrossEntropy<R>(PhantomData<R>);
 
-impl<R: CubeRuntime, F: FloatElement, I: IntElement, BT: BoolElement> Backward<Cube<R, F, I, BT>, 1>
-    for CubeCrossEntropy
-{
+impl<R: CubeRuntime, K: CubeTensors<R>> Backward<K, 1> for CubeCrossEntropy<R> {
     type State = State<R>;
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let upstream = grads.consume::<Cube<R, F, I, BT>>(&ops.node);
+        let upstream = grads.consume::<K>(&ops.node);
         let [parent] = ops.parents;
         let Some(parent) = parent else { return };
         let State { forward, positives } = ops.state;
         let grad = launch_backward(forward, positives, upstream);
-        grads.register::<Cube<R, F, I, BT>>(parent.id, grad);
+        grads.register::<K>(parent.id, grad);
     }
 }
 
 /// The mean cross-entropy of `scores` (`[n, m]`, `n ≥ 1`) against one positive column per
 /// row, tracked by autodiff when `scores` is; with the batch's statistics.
-pub(super) fn autodiff_cross_entropy<R, F, I, BT, C>(
-    scores: Tensor<Autodiff<Cube<R, F, I, BT>, C>, 2>,
-    positives: CubeTensor<R>,
+pub(super) fn autodiff_cross_entropy<R, K, C>(
+    scores: Tensor<Autodiff<K, C>, 2>,
+    positives: Tensor<Autodiff<K, C>, 1, Int>,
     excluded_offset: Option<i64>,
-) -> Fused<Autodiff<Cube<R, F, I, BT>, C>>
+) -> Fused<Autodiff<K, C>>
 where
     R: CubeRuntime,
-    F: FloatElement,
-    I: IntElement,
-    BT: BoolElement,
+    K: CubeTensors<R>,
     C: CheckpointStrategy,
 {
     let scores = scores.into_primitive().tensor();
+    let positives: CubeTensor<R> = positives.inner().into_primitive();
     let node = scores.node.clone();
     let forward = launch_forward(scores.primitive, positives.clone(), excluded_offset);
-    let means = row_means::<Cube<R, F, I, BT>>(forward.rows.clone());
+    let means = row_means::<K>(forward.rows.clone());
     let loss = column(&means, ROW_LOSS).into_primitive().tensor();
-    let loss = match CubeCrossEntropy
+    let loss = match CubeCrossEntropy::<R>(PhantomData)
         .prepare::<C>([node])
         .compute_bound()
         .stateful()
@@ -95,20 +106,14 @@ where
 }
 
 /// The same without autodiff (evaluation on the inner backend).
-pub(super) fn plain_cross_entropy<R, F, I, BT>(
-    scores: Tensor<Cube<R, F, I, BT>, 2>,
-    positives: CubeTensor<R>,
+pub(super) fn plain_cross_entropy<R: CubeRuntime, K: CubeTensors<R>>(
+    scores: Tensor<K, 2>,
+    positives: Tensor<K, 1, Int>,
     excluded_offset: Option<i64>,
-) -> Fused<Cube<R, F, I, BT>>
-where
-    R: CubeRuntime,
-    F: FloatElement,
-    I: IntElement,
-    BT: BoolElement,
-{
+) -> Fused<K> {
     let scores = scores.into_primitive().tensor();
-    let forward = launch_forward(scores, positives, excluded_offset);
-    let means = row_means::<Cube<R, F, I, BT>>(forward.rows);
+    let forward = launch_forward(scores, positives.into_primitive(), excluded_offset);
+    let means = row_means::<K>(forward.rows);
     Fused {
         loss: column(&means, ROW_LOSS),
         accuracy: column(&means, ROW_HIT),
@@ -117,15 +122,13 @@ where
 }
 
 /// Means over rows of the per-row outputs, `[ROW_FIELDS]`.
-fn row_means<K: burn::tensor::backend::Backend>(
-    rows: burn::tensor::ops::FloatTensor<K>,
-) -> Tensor<K, 1> {
+fn row_means<K: Backend>(rows: burn::tensor::ops::FloatTensor<K>) -> Tensor<K, 1> {
     Tensor::<K, 2>::from_primitive(TensorPrimitive::Float(rows))
         .mean_dim(0)
         .reshape([ROW_FIELDS])
 }
 
-fn column<K: burn::tensor::backend::Backend>(means: &Tensor<K, 1>, field: usize) -> Tensor<K, 1> {
+fn column<K: Backend>(means: &Tensor<K, 1>, field: usize) -> Tensor<K, 1> {
     means.clone().slice(field..field + 1)
 }
 

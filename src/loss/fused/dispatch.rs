@@ -1,6 +1,10 @@
 //! Recognising a backend that has a kernel: the scores' type is compared with each kernel
 //! backend's (`Any`), so the loss functions keep their `B: Backend` bound and a backend
 //! without a kernel is simply not recognised.
+//!
+//! Each backend's kernel is called through a function of its own that names no type
+//! parameter, so the kernel is compiled once, here, and not again in every program whose
+//! generic code reaches the loss.
 
 use burn::tensor::{Int, Tensor, backend::Backend};
 
@@ -8,18 +12,29 @@ use super::Fused;
 use crate::Result;
 use crate::loss::type_match::{back_to, same_type};
 
-#[cfg(feature = "cuda")]
-type Cuda = burn::backend::Cuda;
+#[cfg(feature = "ndarray")]
+type NdArray = burn::backend::NdArray;
+#[cfg(feature = "flex")]
+type Flex = burn::backend::Flex;
 #[cfg(feature = "wgpu")]
 type Wgpu = burn::backend::Wgpu;
+#[cfg(feature = "wgpu")]
+type PrebuiltWgpu = crate::backend::PrebuiltWgpu;
+#[cfg(feature = "cuda")]
+type Cuda = burn::backend::Cuda;
+type Autodiff<B> = burn::backend::Autodiff<B>;
 
-/// Declares `Kernel` from one list of the backends with a kernel: the enum (a variant per
-/// backend, holding the scores typed as it), `Kernel::of` (moving the scores into the variant
-/// of their type) and `Kernel::covers` (whether a type is listed), so the three cannot
-/// disagree. `Kernel::run`'s `match` is exhaustive, so a backend added here without a kernel
-/// does not compile.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+use super::cube_op::{autodiff_cross_entropy as cube_ad, plain_cross_entropy as cube};
+#[cfg(any(feature = "ndarray", feature = "flex"))]
+use super::host_op::{autodiff_cross_entropy as host_ad, plain_cross_entropy as host};
+
+/// Declares `Kernel` from one list of the backends with a kernel and the function that
+/// runs it: the enum (a variant per backend, holding the scores typed as it), `Kernel::of`
+/// (moving the scores into the variant of their type), `Kernel::covers` (whether a type is
+/// listed) and `Kernel::run`, so the four cannot disagree.
 macro_rules! kernel_backends {
-    ($($(#[$cfg:meta])* $variant:ident: $backend:ty),* $(,)?) => {
+    ($($(#[$cfg:meta])* $variant:ident: $backend:ty => $kernel:expr),* $(,)?) => {
         /// The scores, recognised as a backend with a kernel.
         pub(super) enum Kernel {
             $($(#[$cfg])* $variant(Tensor<$backend, 2>),)*
@@ -58,27 +73,56 @@ macro_rules! kernel_backends {
                 let _ = b;
                 false
             }
+
+            /// The fused loss of the recognised scores against one positive column per
+            /// row, with the column `i + excluded_offset` left out of row `i`'s candidates
+            /// when given.
+            pub(super) fn run<B: Backend>(
+                self,
+                positives: Tensor<B, 1, Int>,
+                excluded_offset: Option<i64>,
+            ) -> Result<Fused<B>> {
+                match self {
+                    $(
+                        $(#[$cfg])*
+                        Kernel::$variant(scores) => {
+                            fn kernel(
+                                scores: Tensor<$backend, 2>,
+                                positives: Tensor<$backend, 1, Int>,
+                                excluded_offset: Option<i64>,
+                            ) -> Result<Fused<$backend>> {
+                                $kernel(scores, positives, excluded_offset)
+                            }
+                            Ok(kernel(scores, back_to(positives), excluded_offset)?.into_backend())
+                        }
+                    )*
+                }
+            }
         }
     };
 }
 
 kernel_backends! {
     #[cfg(feature = "ndarray")]
-    NdArrayAutodiff: burn::backend::Autodiff<burn::backend::NdArray>,
+    NdArrayAutodiff: Autodiff<NdArray> => host_ad,
     #[cfg(feature = "ndarray")]
-    NdArray: burn::backend::NdArray,
+    NdArray: NdArray => host,
     #[cfg(feature = "flex")]
-    FlexAutodiff: burn::backend::Autodiff<burn::backend::Flex>,
+    FlexAutodiff: Autodiff<Flex> => host_ad,
     #[cfg(feature = "flex")]
-    Flex: burn::backend::Flex,
+    Flex: Flex => host,
     #[cfg(feature = "wgpu")]
-    WgpuAutodiff: burn::backend::Autodiff<Wgpu>,
+    PrebuiltWgpuAutodiff: Autodiff<PrebuiltWgpu> => |s, p, e| Ok(cube_ad(s, p, e)),
     #[cfg(feature = "wgpu")]
-    Wgpu: Wgpu,
+    PrebuiltWgpu: PrebuiltWgpu => |s, p, e| Ok(cube(s, p, e)),
+    #[cfg(feature = "wgpu")]
+    WgpuAutodiff: Autodiff<Wgpu> => |s, p, e| Ok(cube_ad(s, p, e)),
+    #[cfg(feature = "wgpu")]
+    Wgpu: Wgpu => |s, p, e| Ok(cube(s, p, e)),
     #[cfg(feature = "cuda")]
-    CudaAutodiff: burn::backend::Autodiff<Cuda>,
+    CudaAutodiff: Autodiff<Cuda> => |s, p, e| Ok(cube_ad(s, p, e)),
     #[cfg(feature = "cuda")]
-    Cuda: Cuda,
+    Cuda: Cuda => |s, p, e| Ok(cube(s, p, e)),
 }
 
 impl<K: Backend> Fused<K> {
@@ -89,53 +133,5 @@ impl<K: Backend> Fused<K> {
             accuracy: back_to(self.accuracy),
             log_num_candidates: back_to(self.log_num_candidates),
         }
-    }
-}
-
-/// The positives' device tensor, typed as the kernel's backend's (which is `B`'s).
-#[cfg(any(feature = "wgpu", feature = "cuda"))]
-fn on_device<B: Backend, T: 'static>(positives: Tensor<B, 1, Int>) -> T {
-    back_to(positives.into_primitive())
-}
-
-impl Kernel {
-    /// The fused loss of the recognised scores against one positive column per row, with
-    /// the column `i + excluded_offset` left out of row `i`'s candidates when given.
-    pub(super) fn run<B: Backend>(
-        self,
-        positives: Tensor<B, 1, Int>,
-        excluded_offset: Option<i64>,
-    ) -> Result<Fused<B>> {
-        #[cfg(any(feature = "wgpu", feature = "cuda"))]
-        use super::cube_op::{autodiff_cross_entropy as cube_ad, plain_cross_entropy as cube};
-        #[cfg(any(feature = "ndarray", feature = "flex"))]
-        use super::host_op::{autodiff_cross_entropy as host_ad, plain_cross_entropy as host};
-        let fused = match self {
-            #[cfg(feature = "ndarray")]
-            Kernel::NdArrayAutodiff(s) => host_ad(s, positives, excluded_offset)?.into_backend(),
-            #[cfg(feature = "ndarray")]
-            Kernel::NdArray(s) => host(s, positives, excluded_offset)?.into_backend(),
-            #[cfg(feature = "flex")]
-            Kernel::FlexAutodiff(s) => host_ad(s, positives, excluded_offset)?.into_backend(),
-            #[cfg(feature = "flex")]
-            Kernel::Flex(s) => host(s, positives, excluded_offset)?.into_backend(),
-            #[cfg(feature = "wgpu")]
-            Kernel::WgpuAutodiff(s) => {
-                cube_ad(s, on_device::<B, _>(positives), excluded_offset).into_backend()
-            }
-            #[cfg(feature = "wgpu")]
-            Kernel::Wgpu(s) => {
-                cube(s, on_device::<B, _>(positives), excluded_offset).into_backend()
-            }
-            #[cfg(feature = "cuda")]
-            Kernel::CudaAutodiff(s) => {
-                cube_ad(s, on_device::<B, _>(positives), excluded_offset).into_backend()
-            }
-            #[cfg(feature = "cuda")]
-            Kernel::Cuda(s) => {
-                cube(s, on_device::<B, _>(positives), excluded_offset).into_backend()
-            }
-        };
-        Ok(fused)
     }
 }

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Writes `forward.rs`: every operation of Burn's backend traits, forwarded to another backend.
+
+Reads the trait definitions of burn-backend 0.21 from cargo's registry and emits the macro
+`forward_backend!(Name, Inner)`, which implements `Backend` and each operation trait for the
+unit type `Name` by calling `Inner`'s. Rerun after a Burn update:
+
+    python3 src/backend_compiled/generate.py && cargo fmt --all
+"""
+import glob
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAIT_FILES = {
+    "FloatTensorOps": "src/backend/ops/tensor.rs",
+    "IntTensorOps": "src/backend/ops/int_tensor.rs",
+    "BoolTensorOps": "src/backend/ops/bool_tensor.rs",
+    "QTensorOps": "src/backend/ops/qtensor.rs",
+    "ModuleOps": "src/backend/ops/modules/base.rs",
+    "ActivationOps": "src/backend/ops/activation.rs",
+    "TransactionOps": "src/backend/ops/transaction.rs",
+    "Backend": "src/backend/base.rs",
+}
+# Every type name in the signatures, with the path the macro names it by.
+PATHS = {
+    "FloatTensor": "::burn_backend::tensor::FloatTensor",
+    "IntTensor": "::burn_backend::tensor::IntTensor",
+    "BoolTensor": "::burn_backend::tensor::BoolTensor",
+    "QuantizedTensor": "::burn_backend::tensor::QuantizedTensor",
+    "Device": "::burn_backend::tensor::Device",
+    "IndexingUpdateOp": "::burn_backend::tensor::IndexingUpdateOp",
+    "Scalar": "::burn_backend::Scalar",
+    "TensorPrimitive": "::burn_backend::TensorPrimitive",
+    "TensorData": "::burn_backend::TensorData",
+    "Distribution": "::burn_backend::Distribution",
+    "ExecutionError": "::burn_backend::ExecutionError",
+    "DTypeUsageSet": "::burn_backend::DTypeUsageSet",
+    "DType": "::burn_backend::DType",
+    "BoolDType": "::burn_backend::BoolDType",
+    "IntDType": "::burn_backend::IntDType",
+    "FloatDType": "::burn_backend::FloatDType",
+    "Shape": "::burn_backend::Shape",
+    "Slice": "::burn_backend::Slice",
+    "QuantScheme": "::burn_backend::quantization::QuantScheme",
+    "QuantizationParametersPrimitive": "::burn_backend::quantization::QuantizationParametersPrimitive",
+    "Range": "::core::ops::Range",
+    "Future": "::core::future::Future",
+}
+for name in [
+    "ConvOptions", "ConvTransposeOptions", "DeformConvOptions", "DeformConv2dBackward",
+    "InterpolateOptions", "UnfoldOptions", "GridSampleOptions", "AttentionModuleOptions",
+    "MaxPool1dBackward", "MaxPool1dWithIndices", "MaxPool2dBackward", "MaxPool2dWithIndices",
+    "TransactionPrimitive", "TransactionPrimitiveData",
+] + [t for t in TRAIT_FILES if t != "Backend"]:
+    PATHS[name] = "::burn_backend::ops::" + name
+PATHS["Backend"] = "::burn_backend::Backend"
+# Types generic over the backend that are not one of its primitives: moved between the two
+# backends' versions with `Recast`.
+RECAST = [
+    "TensorPrimitive", "QuantizationParametersPrimitive", "TransactionPrimitive",
+    "DeformConv2dBackward", "MaxPool1dBackward", "MaxPool1dWithIndices",
+    "MaxPool2dBackward", "MaxPool2dWithIndices",
+]
+KNOWN = set(PATHS) | {"B", "Self", "Option", "Send", "Result", "Vec", "String", "Iterator",
+                      "Item", "Fn", "Output", "Input", "Func", "Iter"}
+
+
+def registry_source():
+    found = glob.glob(os.path.expanduser("~/.cargo/registry/src/*/burn-backend-0.21.0"))
+    if not found:
+        sys.exit("burn-backend 0.21.0 is not in cargo's registry: run `cargo fetch` first")
+    return found[0]
+
+
+def skip_block(text, i):
+    """Index after the block whose `{` is at `i`."""
+    depth = 0
+    while True:
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+        if depth == 0:
+            return i
+
+
+def signature_end(text, i):
+    """Index of the `;` or `{` that ends the signature starting at `i`."""
+    depth = 0
+    while True:
+        ch = text[i]
+        if ch in "(<[":
+            depth += 1
+        elif ch in ")]" or (ch == ">" and text[i - 1] != "-"):
+            depth -= 1
+        elif depth == 0 and ch in ";{":
+            return i
+        i += 1
+
+
+def trait_methods(root, trait):
+    """The signatures of a trait's methods, in source order."""
+    text = re.sub(r"//[^\n]*", "", open(os.path.join(root, TRAIT_FILES[trait])).read())
+    i = re.search(r"pub trait %s\b[^{]*\{" % trait, text).end()
+    signatures = []
+    while text[i] != "}":
+        if text.startswith("#[", i):
+            i = text.index("]", i) + 1
+        elif re.match(r"fn\s", text[i : i + 3]):
+            end = signature_end(text, i)
+            signatures.append(" ".join(text[i:end].split()))
+            i = skip_block(text, end) if text[end] == "{" else end + 1
+        elif text[i] == "{":
+            i = skip_block(text, i)
+        else:
+            i += 1
+    return signatures
+
+
+def split_top(s, sep=","):
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(s):
+        if ch in "(<[":
+            depth += 1
+        elif ch in ")]" or (ch == ">" and s[k - 1] != "-"):
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append(s[start:k])
+            start = k + 1
+    parts.append(s[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse(signature):
+    """(name, generics, params, rest) with params as (name, type) pairs."""
+    m = re.match(r"fn (\w+)\s*(<.*?>)?\s*\(", signature)
+    name, generics = m.group(1), m.group(2) or ""
+    if generics.startswith("< Output"):  # generics holding `->` confuse the lazy match
+        generics = signature[signature.index("<") : signature.index(">(") + 1]
+    open_paren = len("fn " + name) + len(generics) + signature[len("fn " + name) + len(generics) :].index("(")
+    depth, k = 0, open_paren
+    while True:
+        depth += {"(": 1, ")": -1}.get(signature[k], 0)
+        if depth == 0:
+            break
+        k += 1
+    params = [tuple(p.split(":", 1)) for p in split_top(signature[open_paren + 1 : k])]
+    return name, generics, [(n.strip(), t.strip()) for n, t in params], signature[k + 1 :].strip()
+
+
+def qualify(text):
+    for word in set(re.findall(r"\b[A-Z]\w*", text)):
+        if word not in KNOWN:
+            sys.exit(f"unknown type `{word}` in `{text}`: add it to PATHS")
+    text = re.sub(r"\bB\b", "Self", text).replace("crate::", "::burn_backend::")
+    return re.sub(r"(?<!::)\b(%s)\b" % "|".join(sorted(PATHS, key=len, reverse=True)),
+                  lambda m: PATHS[m.group(1)], text)
+
+
+def is_recast(ty):
+    return any(re.match(r"%s\s*<" % r, ty) for r in RECAST)
+
+
+def forwarding(trait, signature):
+    name, generics, params, rest = parse(signature)
+    callee = "<$inner as %s>" % (
+        PATHS[trait] if trait == "Backend" else f"{PATHS[trait]}<$inner>")
+    args = ", ".join(f"$crate::backend_compiled::recast({n})" if is_recast(t) else n
+                     for n, t in params)
+    call = f"{callee}::{name}({args})"
+    if "impl Future" in rest or "impl ::core::future::Future" in rest:
+        call = f"::std::boxed::Box::pin({call})"
+    elif is_recast(rest.split("->", 1)[-1].strip()):
+        call = f"$crate::backend_compiled::recast({call})"
+    param_list = ", ".join(f"{n}: {qualify(t)}" for n, t in params)
+    return f"fn {name}{qualify(generics)}({param_list}) {qualify(rest)} {{\n    {call}\n}}\n"
+
+
+def main():
+    root = registry_source()
+    out = [
+        "// Generated by generate.py from burn-backend 0.21.0's trait definitions: do not edit.",
+        "",
+        "/// Implements `Backend` and every operation trait for `$name` by calling `$inner`'s,",
+        "/// which must have the same `BackendTypes`.",
+        "macro_rules! forward_backend {",
+        "    ($name:ty, $inner:ty) => {",
+    ]
+    count = 0
+    for trait in TRAIT_FILES:
+        header = ("impl ::burn_backend::Backend for $name {" if trait == "Backend"
+                  else f"impl {PATHS[trait]}<$name> for $name {{")
+        out.append(header)
+        for signature in trait_methods(root, trait):
+            out.append(forwarding(trait, signature))
+            count += 1
+        out.append("}")
+    out += ["    };", "}", "", "pub(super) use forward_backend;", ""]
+    with open(os.path.join(HERE, "forward.rs"), "w") as f:
+        f.write("\n".join(out))
+    print(f"forward.rs: {count} methods")
+
+
+if __name__ == "__main__":
+    main()
