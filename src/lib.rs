@@ -44,12 +44,13 @@
 //!
 //! The backend is a type parameter: `Autodiff<NdArray>` on the CPU,
 //! [`backend::WgpuAutodiff`] on the GPU (feature `wgpu`: Burn's `Wgpu` with its operations
-//! compiled inside this crate, so your program does not compile its kernels again), `Autodiff<Flex>` (feature `flex`), `Autodiff<Cuda>` on NVIDIA
-//! GPUs (feature `cuda`). A program that only picks
-//! the backend at run time calls [`launch`], whose recipes are compiled once inside this
-//! crate for every backend built in, instead of once per binary; [`bench`](mod@crate::bench) holds the
-//! benchmark workloads. With the `collective` feature, `parallel` trains one global batch
-//! across data-parallel peers, every peer's rows contrasted with every other peer's.
+//! compiled inside this crate, so your program does not compile its kernels again),
+//! `Autodiff<Flex>` (feature `flex`), `Autodiff<Cuda>` on NVIDIA GPUs (feature `cuda`). A
+//! program that only picks the backend at run time calls [`launch`], whose recipes are
+//! compiled once inside this crate for every backend built in, instead of once per binary;
+//! [`bench`](mod@crate::bench) holds the benchmark workloads. With the `collective`
+//! feature, `parallel` trains one global batch across data-parallel peers, every peer's
+//! rows contrasted with every other peer's.
 
 pub mod allocator;
 pub mod backend;

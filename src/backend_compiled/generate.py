@@ -74,6 +74,26 @@ def registry_source():
     return found[0]
 
 
+def bracket_depth_change(s, k):
+    """+1 at an opening bracket, -1 at a closing one (the `>` of `->` is not one), else 0."""
+    ch = s[k]
+    if ch in "(<[":
+        return 1
+    if ch in ")]" or (ch == ">" and s[k - 1] != "-"):
+        return -1
+    return 0
+
+
+def closing(s, i):
+    """Index of the bracket that closes the one opened at `i`."""
+    depth = 0
+    for k in range(i, len(s)):
+        depth += bracket_depth_change(s, k)
+        if depth == 0:
+            return k
+    raise ValueError(f"unbalanced brackets in `{s}`")
+
+
 def skip_block(text, i):
     """Index after the block whose `{` is at `i`."""
     depth = 0
@@ -87,15 +107,10 @@ def skip_block(text, i):
 def signature_end(text, i):
     """Index of the `;` or `{` that ends the signature starting at `i`."""
     depth = 0
-    while True:
-        ch = text[i]
-        if ch in "(<[":
-            depth += 1
-        elif ch in ")]" or (ch == ">" and text[i - 1] != "-"):
-            depth -= 1
-        elif depth == 0 and ch in ";{":
-            return i
+    while depth != 0 or text[i] not in ";{":
+        depth += bracket_depth_change(text, i)
         i += 1
+    return i
 
 
 def trait_methods(root, trait):
@@ -120,11 +135,8 @@ def trait_methods(root, trait):
 def split_top(s, sep=","):
     parts, depth, start = [], 0, 0
     for k, ch in enumerate(s):
-        if ch in "(<[":
-            depth += 1
-        elif ch in ")]" or (ch == ">" and s[k - 1] != "-"):
-            depth -= 1
-        elif ch == sep and depth == 0:
+        depth += bracket_depth_change(s, k)
+        if ch == sep and depth == 0:
             parts.append(s[start:k])
             start = k + 1
     parts.append(s[start:])
@@ -133,19 +145,16 @@ def split_top(s, sep=","):
 
 def parse(signature):
     """(name, generics, params, rest) with params as (name, type) pairs."""
-    m = re.match(r"fn (\w+)\s*(<.*?>)?\s*\(", signature)
-    name, generics = m.group(1), m.group(2) or ""
-    if generics.startswith("< Output"):  # generics holding `->` confuse the lazy match
-        generics = signature[signature.index("<") : signature.index(">(") + 1]
-    open_paren = len("fn " + name) + len(generics) + signature[len("fn " + name) + len(generics) :].index("(")
-    depth, k = 0, open_paren
-    while True:
-        depth += {"(": 1, ")": -1}.get(signature[k], 0)
-        if depth == 0:
-            break
-        k += 1
-    params = [tuple(p.split(":", 1)) for p in split_top(signature[open_paren + 1 : k])]
-    return name, generics, [(n.strip(), t.strip()) for n, t in params], signature[k + 1 :].strip()
+    name = re.match(r"fn (\w+)", signature).group(1)
+    k = len("fn " + name)
+    generics = ""
+    if signature[k] == "<":
+        generics = signature[k : closing(signature, k) + 1]
+        k += len(generics)
+    open_paren = signature.index("(", k)
+    close_paren = closing(signature, open_paren)
+    params = [p.split(":", 1) for p in split_top(signature[open_paren + 1 : close_paren])]
+    return name, generics, [(n.strip(), t.strip()) for n, t in params], signature[close_paren + 1 :].strip()
 
 
 def qualify(text):
