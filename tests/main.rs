@@ -17,6 +17,7 @@ mod convolution;
 mod cpc;
 mod crash;
 mod critics;
+mod dense_layer;
 mod endurance;
 mod errors;
 mod evaluation;

@@ -3,9 +3,9 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::{Tensor, activation::relu, backend::Backend};
+use burn::tensor::{Tensor, backend::Backend};
 
-use super::Encoder;
+use super::{Encoder, linear, linear_relu};
 use crate::Error;
 
 /// Configuration of an [`Mlp`]: `d_input → hidden[0] → … → d_output`, ReLU between layers,
@@ -64,8 +64,11 @@ impl<B: Backend> Mlp<B> {
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let last = self.layers.len() - 1;
         self.layers.iter().enumerate().fold(x, |h, (i, layer)| {
-            let h = layer.forward(h);
-            if i < last { relu(h) } else { h }
+            if i < last {
+                linear_relu(layer, h)
+            } else {
+                linear(layer, h)
+            }
         })
     }
 

@@ -38,8 +38,9 @@ fn forward(x: &mut [f32], bias: &[f32]) -> Vec<bool> {
                 for ((v, p), b) in x.iter_mut().zip(positive).zip(bias) {
                     let s = *v + b;
                     // As Burn's ReLU: only values ≤ 0 become 0, so a NaN stays NaN.
-                    *p = s > 0.0 || s.is_nan();
-                    *v = if *p { s } else { 0.0 };
+                    let blocked = s <= 0.0;
+                    *p = !blocked;
+                    *v = if blocked { 0.0 } else { s };
                 }
             }
         });

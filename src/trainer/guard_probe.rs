@@ -10,8 +10,8 @@ use burn::tensor::backend::Backend;
 use super::pending::non_finite_flags;
 
 /// Whether the non-finite checks the trainer runs on the device flag a NaN, an infinity
-/// uploaded from the host and one produced on the device by overflow (`3·10³⁸ squared`),
-/// and leave finite values alone. One tiny read-back.
+/// uploaded from the host, one produced on the device by overflow (`3·10³⁸ squared`) and
+/// one in a transposed matrix, and leave finite values alone. Four tiny read-backs.
 pub fn non_finite_detection_works<B: Backend>(device: &B::Device) -> bool {
     let flags = |x: Tensor<B, 1>| {
         let [nan, inf] = non_finite_flags(x);
@@ -21,7 +21,16 @@ pub fn non_finite_detection_works<B: Backend>(device: &B::Device) -> bool {
     let overflow = flags(big.clone() * big);
     let uploaded = flags(Tensor::from_floats([1.0, f32::NAN, f32::INFINITY], device));
     let finite = flags(Tensor::from_floats([1.0, -2.5, 3e38], device));
-    overflow == [0.0, 1.0] && uploaded == [1.0, 1.0] && finite == [0.0, 0.0]
+    // A transposed matrix: a strided view on the host backends, read element by element.
+    let [nan, inf] = non_finite_flags(
+        Tensor::<B, 2>::from_floats([[1.0, 2.0, 3.0], [4.0, f32::NEG_INFINITY, 6.0]], device)
+            .transpose(),
+    );
+    let strided = crate::readback::read_back(Tensor::cat(vec![nan.float(), inf.float()], 0));
+    overflow == [0.0, 1.0]
+        && uploaded == [1.0, 1.0]
+        && finite == [0.0, 0.0]
+        && strided == [0.0, 1.0]
 }
 
 /// Runs [`non_finite_detection_works`] once per backend and device in this process and

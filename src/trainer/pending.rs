@@ -14,10 +14,19 @@ const STATS: usize = 3;
 
 /// `[2]` booleans: whether `x` holds a NaN, whether it holds an infinity. Built from
 /// `is_nan` / `is_inf` reductions, so a large finite value never trips it (a sum would
-/// overflow). A step's flags are concatenated and converted to floats once.
+/// overflow); on burn-ndarray, one pass over the values in place instead. A step's flags
+/// are concatenated and converted to floats once.
 pub(crate) fn non_finite_flags<B: Backend, const D: usize>(
     x: Tensor<B, D>,
 ) -> [Tensor<B, 1, Bool>; 2] {
+    #[cfg(any(feature = "ndarray", feature = "flex"))]
+    let x = {
+        let device = x.device();
+        match crate::host::host_non_finite(x) {
+            Ok((nan, inf)) => return [nan, inf].map(|flag| Tensor::from_data([flag], &device)),
+            Err(x) => x,
+        }
+    };
     [x.clone().is_nan().any(), x.is_inf().any()]
 }
 
