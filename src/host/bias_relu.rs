@@ -26,8 +26,9 @@ struct Passed {
     dims: [usize; 4],
 }
 
-/// `max(x + bias[c], 0)` (NaN kept) in place, and which elements stayed positive.
-fn forward(x: &mut [f32], bias: &[f32]) -> Vec<bool> {
+/// `max(x + bias[c], 0)` (NaN kept) in place over rows of `bias.len()` channels, and which
+/// elements stayed positive.
+pub(super) fn add_bias_relu(x: &mut [f32], bias: &[f32]) -> Vec<bool> {
     let c = bias.len();
     let mut positive = vec![false; x.len()];
     let chunk = CHUNK.div_ceil(c) * c;
@@ -47,30 +48,26 @@ fn forward(x: &mut [f32], bias: &[f32]) -> Vec<bool> {
     positive
 }
 
-impl Passed {
-    /// The gradient with respect to `x`: the upstream gradient where the ReLU passed, in
-    /// place.
-    fn input_gradient(&self, upstream: &mut [f32]) {
-        upstream
-            .par_chunks_mut(CHUNK)
-            .zip(self.positive.par_chunks(CHUNK))
-            .for_each(|(g, positive)| {
-                for (g, &p) in g.iter_mut().zip(positive) {
-                    *g = if p { *g } else { 0.0 };
-                }
-            });
-    }
-
-    /// The gradient with respect to the bias: the input gradient summed over the pixels.
-    fn bias_gradient(&self, input_gradient: &[f32]) -> Vec<f32> {
-        let c = self.dims[3];
-        let pixels = input_gradient.len() / c.max(1);
-        ordered_sum(pixels, CHUNK.div_ceil(c), c, |range, sum| {
-            for pixel in input_gradient[range.start * c..range.end * c].chunks_exact(c) {
-                sum.iter_mut().zip(pixel).for_each(|(s, g)| *s += g);
+/// The upstream gradient zeroed in place where the ReLU blocked its output.
+pub(super) fn zero_blocked(upstream: &mut [f32], positive: &[bool]) {
+    upstream
+        .par_chunks_mut(CHUNK)
+        .zip(positive.par_chunks(CHUNK))
+        .for_each(|(g, positive)| {
+            for (g, &p) in g.iter_mut().zip(positive) {
+                *g = if p { *g } else { 0.0 };
             }
-        })
-    }
+        });
+}
+
+/// Rows of `c` values summed into one row, in a fixed order (the bias gradient).
+pub(super) fn bias_sums(gradient: &[f32], c: usize) -> Vec<f32> {
+    let rows = gradient.len() / c.max(1);
+    ordered_sum(rows, CHUNK.div_ceil(c), c, |range, sum| {
+        for row in gradient[range.start * c..range.end * c].chunks_exact(c) {
+            sum.iter_mut().zip(row).for_each(|(s, g)| *s += g);
+        }
+    })
 }
 
 #[derive(Debug)]
@@ -83,10 +80,10 @@ impl<K: Backend> Backward<K, 2> for HostBiasRelu {
         let upstream = grads.consume::<K>(&ops.node);
         let (mut g, _, device) = to_host::<K, 4>(upstream);
         let passed = ops.state;
-        passed.input_gradient(&mut g);
+        zero_blocked(&mut g, &passed.positive);
         let [parent_x, parent_bias] = ops.parents;
         if let Some(parent) = parent_bias {
-            let grad = passed.bias_gradient(&g);
+            let grad = bias_sums(&g, passed.dims[3]);
             let dims = [passed.dims[3]];
             grads.register::<K>(parent.id, from_host::<K, 1>(grad, dims, &device));
         }
@@ -122,7 +119,7 @@ fn tracked_bias_relu<K: Backend>(
     let output = tracked_op(HostBiasRelu, parents, |[x, bias]| {
         let (mut values, dims, device) = to_host::<K, 4>(x);
         let (bias, _, _) = to_host::<K, 1>(bias);
-        let positive = forward(&mut values, &bias);
+        let positive = add_bias_relu(&mut values, &bias);
         let out = from_host::<K, 4>(values, dims, &device);
         (Passed { positive, dims }, out)
     });
@@ -132,6 +129,6 @@ fn tracked_bias_relu<K: Backend>(
 fn plain_bias_relu<K: Backend>(x: Tensor<K, 4>, bias: Tensor<K, 1>) -> Tensor<K, 4> {
     let (mut values, dims, device) = to_host::<K, 4>(x.into_primitive().tensor());
     let (bias, _, _) = to_host::<K, 1>(bias.into_primitive().tensor());
-    forward(&mut values, &bias);
+    add_bias_relu(&mut values, &bias);
     float_tensor(from_host::<K, 4>(values, dims, &device))
 }

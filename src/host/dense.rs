@@ -1,6 +1,7 @@
 //! A fully connected layer, `x · W + b` with an optional ReLU, as one autodiff operation on
 //! burn-ndarray: the product goes to [`product`] (split over rayon's threads when large),
-//! the bias and the ReLU are applied in the same pass over its output, and the backward
+//! the bias and the ReLU are applied in the same pass over its output (the pass of
+//! `encoder::bias_relu_nhwc`, whose rows are pixels), and the backward
 //! pass masks the upstream gradient once and makes the two gradient products with the
 //! transposes as strides. burn-ndarray's composed layer copies its operands for `matmul`,
 //! makes a pass each for the bias and the ReLU, and copies transposes in its backward
@@ -15,14 +16,11 @@ use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use super::ordered_sum::ordered_sum;
+use super::bias_relu::{add_bias_relu, bias_sums, zero_blocked};
 use super::sgemm::{View, product};
 use super::tensor::{float_tensor, from_host, to_host};
 use super::{return_on_host_backend, tracked_op};
 use crate::loss::type_match::back_to;
-
-/// Rows per group of the bias gradient's ordered sum.
-const BIAS_ROWS: usize = 64;
 
 /// What the backward pass needs: the input, the weight, and which outputs the ReLU passed.
 #[derive(Clone, Debug)]
@@ -41,20 +39,7 @@ fn forward(state: &mut DenseState, bias: &[f32], relu: bool) -> Vec<f32> {
     let x = View::row_major(&state.x, rows, inputs);
     let mut out = product(x, View::row_major(&state.weight, inputs, outputs), 1.0);
     if relu {
-        let mut passed = vec![false; out.len()];
-        for (row, passed) in out
-            .chunks_exact_mut(outputs)
-            .zip(passed.chunks_exact_mut(outputs))
-        {
-            for ((v, p), b) in row.iter_mut().zip(passed).zip(bias) {
-                let s = *v + b;
-                // Only values ≤ 0 are blocked, so a NaN passes (as with Burn's `relu`).
-                let blocked = s <= 0.0;
-                *p = !blocked;
-                *v = if blocked { 0.0 } else { s };
-            }
-        }
-        state.passed = Some(passed);
+        state.passed = Some(add_bias_relu(&mut out, bias));
     } else {
         for row in out.chunks_exact_mut(outputs) {
             row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
@@ -67,9 +52,7 @@ impl DenseState {
     /// Zeroes the upstream gradient where the ReLU blocked the output.
     fn mask(&self, upstream: &mut [f32]) {
         if let Some(passed) = &self.passed {
-            for (g, &p) in upstream.iter_mut().zip(passed) {
-                *g = if p { *g } else { 0.0 };
-            }
+            zero_blocked(upstream, passed);
         }
     }
 
@@ -89,12 +72,7 @@ impl DenseState {
 
     /// `G` summed over the rows, in a fixed order.
     fn bias_gradient(&self, g: &[f32]) -> Vec<f32> {
-        let [rows, _, outputs] = self.dims;
-        ordered_sum(rows, BIAS_ROWS, outputs, |range, sum| {
-            for row in g[range.start * outputs..range.end * outputs].chunks_exact(outputs) {
-                sum.iter_mut().zip(row).for_each(|(s, g)| *s += g);
-            }
-        })
+        bias_sums(g, self.dims[2])
     }
 }
 
