@@ -21,6 +21,7 @@ mod dense_layer;
 mod endurance;
 mod errors;
 mod evaluation;
+mod evaluation_graph;
 mod example_errors;
 mod example_flags;
 mod fused_loss;

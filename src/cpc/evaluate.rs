@@ -57,6 +57,7 @@ where
             "need ≥ 1 batch and ≥ 1 step",
         ));
     }
+    let model = crate::model::without_graph(model);
     let mut sums = vec![[0.0f64; 3]; steps];
     for step in 0..batches as u64 {
         let ctx = StepContext::fresh(seed, step);

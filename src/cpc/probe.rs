@@ -107,6 +107,7 @@ where
     E: Encoder<B, Input = Tensor<B, 2>>,
     D: BatchSource<B, Batch = SequenceBatch<B>>,
 {
+    let model = crate::model::without_graph(model);
     let (mut features, mut labels, mut dim) = (Vec::new(), Vec::new(), 0);
     for step in 0..batches as u64 {
         let ctx = StepContext::fresh(seed, step);

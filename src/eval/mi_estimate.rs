@@ -42,6 +42,7 @@ where
     if batches == 0 {
         return Err(Error::config("batches", "must be ≥ 1"));
     }
+    let model = crate::model::without_graph(model);
     let mut bounds = Vec::with_capacity(batches);
     let mut log_n = 0.0;
     for step in 0..batches as u64 {

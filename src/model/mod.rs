@@ -21,3 +21,14 @@ pub use shared::SharedEncoderModel;
 pub use split::SplitBatch;
 pub use traits::ContrastiveModel;
 pub use two_tower::TwoTowerModel;
+
+/// A copy of `model` that records no autodiff graph, for forward passes that no backward
+/// pass follows (evaluation). Burn 0.21 keeps the graph of such a pass in its process-wide
+/// autodiff state, and every later backward pass walks that state and frees only one
+/// layer of the orphaned nodes: on a CPC run, the per-epoch evaluation and the context
+/// probe of the tracked model made every later backward pass several times slower.
+pub(crate) fn without_graph<B: burn::tensor::backend::Backend, M: burn::module::Module<B>>(
+    model: &M,
+) -> M {
+    model.clone().no_grad()
+}

@@ -154,7 +154,7 @@ where
             .collect();
         // A copy whose parameters need no gradient builds no graph at all (a detached
         // output of the model itself would leave its graph in memory until a backward).
-        let frozen = model.clone().no_grad();
+        let frozen = crate::model::without_graph(model);
         let mut parts = Vec::with_capacity(chunks.len());
         for (chunk, seed) in chunks.iter().zip(&seeds) {
             B::seed(&self.device, *seed);
