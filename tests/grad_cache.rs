@@ -14,6 +14,7 @@ use infonce::objective::ObjectiveKind;
 use infonce::sampler::{ExplicitNegativeSampler, InBatchSampler, RowIds, TwoViewSampler};
 use infonce::trainer::{OptimizerKind, Trainer, TrainerConfig, materialize_parameters};
 use infonce::{ContrastiveModel, Error, NegativeSampler};
+use rusty_fork::rusty_fork_test;
 
 /// `n` noisy pairs, labels in 3 classes, with `k` paired negatives each when `k > 0`.
 fn batch(n: usize, k: usize, seed: u64) -> Batch {
@@ -168,9 +169,12 @@ fn fit_cached_trains_like_fit() {
     let cached_summary = cached.fit_cached(&data, 5).unwrap();
     assert_eq!(cached_summary.steps, 6);
     assert_eq!(cached_summary.history.len(), 2);
+    // The two runs add the same f32 terms in other orders (chunks; and Burn's reductions
+    // split over the shared rayon pool as its load allows): epoch means of about 2.9 were
+    // seen 1.5e-5 apart with other tests running.
     for (p, c) in plain_summary.history.iter().zip(&cached_summary.history) {
         assert!(
-            (p.loss - c.loss).abs() < 1e-5,
+            (p.loss - c.loss).abs() < 5e-5,
             "epoch {}: {} vs {}",
             p.epoch,
             p.loss,
@@ -190,37 +194,42 @@ fn fit_cached_trains_like_fit() {
     );
 }
 
-/// The SimCLR recipe with `grad_cache_chunk`: a chunk of the whole batch trains as the
-/// plain step does; smaller chunks change what the ResNet's batch norm sees (each chunk is
-/// normalised on its own), so the losses move; a chunk of 0 is refused before training.
-#[test]
-fn the_simclr_recipe_takes_cached_steps() {
-    use infonce::backend::BackendKind;
-    use infonce::recipes::SimclrConfig;
-    let run = |chunk: Option<usize>| {
-        let config = SimclrConfig {
-            epochs: 2,
-            batch_size: 8,
-            width: 4,
-            stages: 1,
-            knn_every: 2,
-            eval_train_limit: 16,
-            eval_test_limit: 8,
-            validation_fraction: 0.0,
-            progress: false,
-            grad_cache_chunk: chunk,
-            ..SimclrConfig::default()
+// Runs in its own process (rusty-fork): the assertions hold for the recipe's seed, and
+// Burn's backend RNG is process-wide, so tests running beside it in this process would
+// draw from it and change the run's initialisation.
+rusty_fork_test! {
+    /// The SimCLR recipe with `grad_cache_chunk`: a chunk of the whole batch trains as the
+    /// plain step does; smaller chunks change what the ResNet's batch norm sees (each chunk is
+    /// normalised on its own), so the losses move; a chunk of 0 is refused before training.
+    #[test]
+    fn the_simclr_recipe_takes_cached_steps() {
+        use infonce::backend::BackendKind;
+        use infonce::recipes::SimclrConfig;
+        let run = |chunk: Option<usize>| {
+            let config = SimclrConfig {
+                epochs: 2,
+                batch_size: 8,
+                width: 4,
+                stages: 1,
+                knn_every: 2,
+                eval_train_limit: 16,
+                eval_test_limit: 8,
+                validation_fraction: 0.0,
+                progress: false,
+                grad_cache_chunk: chunk,
+                ..SimclrConfig::default()
+            };
+            let data = infonce::data::synthetic_shapes(32, 8, 8, 0).unwrap();
+            infonce::launch::simclr(BackendKind::NdArray, &config, data)
         };
-        let data = infonce::data::synthetic_shapes(32, 8, 8, 0).unwrap();
-        infonce::launch::simclr(BackendKind::NdArray, &config, data)
-    };
-    let plain = run(None).unwrap().final_loss;
-    let whole = run(Some(8)).unwrap().final_loss;
-    let chunked = run(Some(2)).unwrap().final_loss;
-    assert!((plain - whole).abs() < 1e-4, "{plain} vs {whole}");
-    assert!((plain - chunked).abs() > 1e-3, "{plain} vs {chunked}");
-    let err = run(Some(0));
-    assert!(
-        matches!(err, Err(Error::InvalidConfig { ref name, .. }) if name == "grad_cache_chunk")
-    );
+        let plain = run(None).unwrap().final_loss;
+        let whole = run(Some(8)).unwrap().final_loss;
+        let chunked = run(Some(2)).unwrap().final_loss;
+        assert!((plain - whole).abs() < 1e-4, "{plain} vs {whole}");
+        assert!((plain - chunked).abs() > 1e-3, "{plain} vs {chunked}");
+        let err = run(Some(0));
+        assert!(
+            matches!(err, Err(Error::InvalidConfig { ref name, .. }) if name == "grad_cache_chunk")
+        );
+    }
 }

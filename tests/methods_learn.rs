@@ -15,6 +15,7 @@ use infonce::data::TrainTest;
 use infonce::data::augment::AugmentConfig;
 use infonce::data::readers::read_mnist;
 use infonce::recipes::{Method, MocoSettings, Scores, SimclrConfig, SimclrReport};
+use rusty_fork::rusty_fork_test;
 
 /// Mean gain (kNN and linear-probe top-1) the learned features must have over the random
 /// initialisation's.
@@ -70,22 +71,33 @@ fn assert_learns(report: &SimclrReport) {
     );
 }
 
-#[test]
-fn simclr_beats_its_random_initialisation() {
-    assert_learns(&short_run(Method::Simclr, 16));
+// Runs in its own process (rusty-fork): the assertions hold for the recipe's seed, and
+// Burn's backend RNG is process-wide, so tests running beside it in this process would
+// draw from it and change the run's initialisation.
+rusty_fork_test! {
+    #[test]
+    fn simclr_beats_its_random_initialisation() {
+        assert_learns(&short_run(Method::Simclr, 16));
+    }
 }
 
-#[test]
-fn moco_beats_its_random_initialisation() {
-    let moco = Method::Moco(MocoSettings {
-        momentum: 0.99,
-        cosine_momentum: false,
-        queue_size: 512,
-    });
-    assert_learns(&short_run(moco, 15));
+// In its own process, as above.
+rusty_fork_test! {
+    #[test]
+    fn moco_beats_its_random_initialisation() {
+        let moco = Method::Moco(MocoSettings {
+            momentum: 0.99,
+            cosine_momentum: false,
+            queue_size: 512,
+        });
+        assert_learns(&short_run(moco, 15));
+    }
 }
 
-#[test]
-fn supcon_beats_its_random_initialisation() {
-    assert_learns(&short_run(Method::Supcon, 10));
+// In its own process, as above.
+rusty_fork_test! {
+    #[test]
+    fn supcon_beats_its_random_initialisation() {
+        assert_learns(&short_run(Method::Supcon, 10));
+    }
 }

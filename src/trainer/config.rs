@@ -110,7 +110,9 @@ pub struct TrainerConfig {
     /// Clip each parameter's gradient to this L2 norm (Burn's per-tensor clipping).
     /// Default none.
     pub grad_clip_norm: Option<f64>,
-    /// Seed of every random choice of the run. Default 42.
+    /// Seed of every random choice of the run. Default 42. Burn's backend random
+    /// generator (parameter initialisation, `Tensor::random`) is process-wide: the seed
+    /// reproduces a run when no other thread of the process draws from it meanwhile.
     pub seed: u64,
     /// Write a checkpoint every this many steps (and at the end) when `out_dir` is set.
     /// Default none.

@@ -12,6 +12,7 @@ use infonce::cpc::{
 use infonce::trainer::{BatchSource, StepContext, Trainer, TrainerConfig};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
+use rusty_fork::rusty_fork_test;
 
 /// A short run: 32 sequences of 6 steps, K = 2, 200 steps.
 fn short(data: MarkovSequences) -> CpcConfig {
@@ -34,74 +35,85 @@ fn train(config: &CpcConfig) -> CpcReport {
     infonce::launch::cpc(infonce::backend::BackendKind::NdArray, config).unwrap()
 }
 
-#[test]
-fn the_trained_bound_reaches_the_closed_form_optimum() {
-    let report = train(&short(MarkovSequences::default()));
-    assert!(report.is_bound);
-    for step in &report.steps {
-        let optimum = step
-            .optimal_bound
-            .expect("noise-free, one direction, same-step");
+// Runs in its own process (rusty-fork): the assertions hold for the recipe's seed, and
+// Burn's backend RNG is process-wide, so tests running beside it in this process would
+// draw from it and change the run's initialisation.
+rusty_fork_test! {
+    #[test]
+    fn the_trained_bound_reaches_the_closed_form_optimum() {
+        let report = train(&short(MarkovSequences::default()));
+        assert!(report.is_bound);
+        for step in &report.steps {
+            let optimum = step
+                .optimal_bound
+                .expect("noise-free, one direction, same-step");
+            assert!(
+                (step.mi_bound - optimum).abs() < 0.05,
+                "k = {}: bound {:.4} vs optimum {optimum:.4}",
+                step.k,
+                step.mi_bound
+            );
+        }
+        let (k1, k2) = (&report.steps[0], &report.steps[1]);
         assert!(
-            (step.mi_bound - optimum).abs() < 0.05,
-            "k = {}: bound {:.4} vs optimum {optimum:.4}",
-            step.k,
-            step.mi_bound
-        );
-    }
-    let (k1, k2) = (&report.steps[0], &report.steps[1]);
-    assert!(
-        k1.top1 > k2.top1,
-        "top-1 falls with k: {} then {}",
-        k1.top1,
-        k2.top1
-    );
-    assert!(
-        k2.top1 > 2.0 * k2.chance_top1,
-        "top-1 {} vs chance {}",
-        k2.top1,
-        k2.chance_top1
-    );
-    assert!((k1.top1 - k1.optimal_top1.unwrap()).abs() < 0.03, "{k1:?}");
-}
-
-#[test]
-fn an_independent_future_stays_at_chance() {
-    let report = train(&short(MarkovSequences {
-        lambda: 0.0,
-        ..MarkovSequences::default()
-    }));
-    for step in &report.steps {
-        assert!(
-            step.mi_bound.abs() < 0.05,
-            "k = {}: bound {}",
-            step.k,
-            step.mi_bound
+            k1.top1 > k2.top1,
+            "top-1 falls with k: {} then {}",
+            k1.top1,
+            k2.top1
         );
         assert!(
-            (step.top1 - step.chance_top1).abs() < 0.01,
-            "k = {}: top-1 {}",
-            step.k,
-            step.top1
+            k2.top1 > 2.0 * k2.chance_top1,
+            "top-1 {} vs chance {}",
+            k2.top1,
+            k2.chance_top1
         );
+        assert!((k1.top1 - k1.optimal_top1.unwrap()).abs() < 0.03, "{k1:?}");
     }
 }
 
-#[test]
-fn the_context_reveals_the_latent_direction() {
-    let report = train(&CpcConfig {
-        probe_batches: 16,
-        ..short(MarkovSequences {
-            directions: 2,
-            lambda: 0.9,
-            noise: 0.1,
-            length: 8,
+// In its own process, as above.
+rusty_fork_test! {
+    #[test]
+    fn an_independent_future_stays_at_chance() {
+        let report = train(&short(MarkovSequences {
+            lambda: 0.0,
             ..MarkovSequences::default()
-        })
-    });
-    assert!(report.steps.iter().all(|s| s.optimal_bound.is_none()));
-    let probe = report.probe_top1.expect("two directions are probed");
-    assert!(probe > 0.8, "probe accuracy {probe} (chance 0.5)");
+        }));
+        for step in &report.steps {
+            assert!(
+                step.mi_bound.abs() < 0.05,
+                "k = {}: bound {}",
+                step.k,
+                step.mi_bound
+            );
+            assert!(
+                (step.top1 - step.chance_top1).abs() < 0.01,
+                "k = {}: top-1 {}",
+                step.k,
+                step.top1
+            );
+        }
+    }
+}
+
+// In its own process, as above.
+rusty_fork_test! {
+    #[test]
+    fn the_context_reveals_the_latent_direction() {
+        let report = train(&CpcConfig {
+            probe_batches: 16,
+            ..short(MarkovSequences {
+                directions: 2,
+                lambda: 0.9,
+                noise: 0.1,
+                length: 8,
+                ..MarkovSequences::default()
+            })
+        });
+        assert!(report.steps.iter().all(|s| s.optimal_bound.is_none()));
+        let probe = report.probe_top1.expect("two directions are probed");
+        assert!(probe > 0.8, "probe accuracy {probe} (chance 0.5)");
+    }
 }
 
 /// Sequences that repeat one random vector: the future is a copy of the past.
