@@ -42,9 +42,9 @@ pub struct ClipConfig {
     pub embed_dim: usize,
     /// Probability of blanking each caption slot but the shape's during training.
     pub caption_dropout: f64,
-    /// Seed of every random choice. Burn's backend random
-    /// generator (parameter initialisation, `Tensor::random`) is process-wide: the seed
-    /// reproduces a run when no other thread of the process draws from it meanwhile.
+    /// Seed of every random choice. Burn's backend random generator (parameter
+    /// initialisation, `Tensor::random`) is process-wide: the seed reproduces a run when no
+    /// other thread of the process draws from it meanwhile.
     pub seed: u64,
     /// Output directory for `report.json`, `history.json` and `curves.svg`.
     pub out_dir: Option<PathBuf>,

@@ -37,9 +37,9 @@ pub struct CpcConfig {
     pub epochs: usize,
     /// Adam's learning rate (cosine decay to 0).
     pub learning_rate: f64,
-    /// Seed of initialisation, training batches and evaluation batches. Burn's backend random
-    /// generator (parameter initialisation, `Tensor::random`) is process-wide: the seed
-    /// reproduces a run when no other thread of the process draws from it meanwhile.
+    /// Seed of initialisation, training batches and evaluation batches. Burn's backend
+    /// random generator (parameter initialisation, `Tensor::random`) is process-wide: the
+    /// seed reproduces a run when no other thread of the process draws from it meanwhile.
     pub seed: u64,
     /// Fresh batches of the final per-step evaluation (an eighth of them, at least one,
     /// at each epoch's end).

@@ -81,9 +81,9 @@ pub struct SimclrConfig {
     /// the per-epoch kNN that chooses `best.ckpt` classifies these, never the test split.
     /// 0 turns per-epoch selection off.
     pub validation_fraction: f64,
-    /// Seed of every random choice. Burn's backend random
-    /// generator (parameter initialisation, `Tensor::random`) is process-wide: the seed
-    /// reproduces a run when no other thread of the process draws from it meanwhile.
+    /// Seed of every random choice. Burn's backend random generator (parameter
+    /// initialisation, `Tensor::random`) is process-wide: the seed reproduces a run when no
+    /// other thread of the process draws from it meanwhile.
     pub seed: u64,
     /// Output directory for `report.json`, `history.json`, `curves.svg` and checkpoints.
     pub out_dir: Option<PathBuf>,

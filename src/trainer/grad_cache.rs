@@ -152,8 +152,7 @@ where
         let seeds: Vec<u64> = (0..chunks.len() as u64)
             .map(|i| self.chunk_seed(i))
             .collect();
-        // A copy whose parameters need no gradient builds no graph at all (a detached
-        // output of the model itself would leave its graph in memory until a backward).
+        // No graph for this pass: its gradients come from the cached re-runs below.
         let frozen = crate::model::without_graph(model);
         let mut parts = Vec::with_capacity(chunks.len());
         for (chunk, seed) in chunks.iter().zip(&seeds) {
