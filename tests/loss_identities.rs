@@ -1,7 +1,7 @@
 //! Closed-form identities of the InfoNCE family, each derivable by hand.
 
 use burn::tensor::{Int, Tensor, backend::AutodiffBackend};
-use infonce::loss::{self, PairMask};
+use infonce::loss::{self, Mask, PairMask};
 
 use crate::common::*;
 
@@ -262,7 +262,53 @@ fn masked_candidates_never_leak<B: AutodiffBackend>(device: &B::Device) {
     assert_eq!(g[m + 1], 0.0, "masked entry received gradient");
 }
 
+/// Rows that mask most of their candidates (CPC's same-step sets keep one block of
+/// columns per row) give the loss and gradient of their block alone: the masked two
+/// thirds of each row add nothing to its log-sum-exp and receive no gradient.
+fn mostly_masked_rows_reduce_to_their_blocks<B: AutodiffBackend>(device: &B::Device) {
+    let (blocks, size) = (3, 6);
+    let n = blocks * size;
+    let s = random_vec(n * n, 4.0, 21);
+    let ids: Vec<i64> = (0..n).map(|i| (i / size) as i64).collect();
+    let same = |i: usize, j: usize| ids[i] == ids[j];
+    let valid = Mask::Equal {
+        rows: indices::<B>(&ids, device),
+        cols: indices::<B>(&ids, device),
+    };
+    let scores = tensor2::<B>(&s, n, n, device).require_grad();
+    let out =
+        loss::info_nce_with_masks(scores.clone(), &Mask::Diagonal { offset: 0 }, Some(&valid))
+            .unwrap();
+    let want = reference_masked_info_nce(&s, n, n, |i, j| i == j, same);
+    assert_close(
+        &[out.stats().loss],
+        &[want],
+        1e-6,
+        1e-6,
+        "loss of the blocks",
+    );
+    // ∂J/∂s_ij = (softmax over row i's block − [i = j]) / n inside the block, 0 outside.
+    let mut want_grad = vec![0.0; n * n];
+    for i in 0..n {
+        let block: Vec<usize> = (0..n).filter(|&j| same(i, j)).collect();
+        let lse = logsumexp(&block.iter().map(|&j| s[i * n + j]).collect::<Vec<_>>());
+        for j in block {
+            let onehot = if i == j { 1.0 } else { 0.0 };
+            want_grad[i * n + j] = ((s[i * n + j] - lse).exp() - onehot) / n as f64;
+        }
+    }
+    let g = values(scores.grad(&out.loss.backward()).unwrap());
+    assert_close(&g, &want_grad, 1e-7, 1e-4, "gradient of the blocks");
+    for (k, &x) in g.iter().enumerate() {
+        assert!(
+            same(k / n, k % n) || x == 0.0,
+            "masked entry {k} got gradient {x}"
+        );
+    }
+}
+
 backend_tests!(
+    mostly_masked_rows_reduce_to_their_blocks,
     constant_scores_give_log_n_and_uniform_gradient,
     gradient_is_softmax_minus_onehot,
     row_shift_invariance,

@@ -2,7 +2,7 @@
 
 use burn::tensor::{Bool, Tensor, backend::Backend};
 
-use crate::loss::MASKED_LOG_SCORE;
+use crate::loss::{MASKED_LOG_SCORE, exp_of_shifted};
 use crate::readback::read_back;
 use crate::sampler::CandidateSet;
 use crate::trainer::{BatchSource, StepContext};
@@ -109,7 +109,7 @@ fn per_row_metrics<B: Backend>(
     };
     let s = scores.mask_fill(valid.clone().bool_not(), MASKED_LOG_SCORE);
     let max = s.clone().max_dim(1);
-    let lse = (s.clone() - max.clone()).exp().sum_dim(1).log() + max.clone();
+    let lse = exp_of_shifted(s.clone() - max.clone()).sum_dim(1).log() + max.clone();
     let pos = positives.clone().float();
     let positive_score = (s.clone() * pos.clone()).sum_dim(1) / pos.clone().sum_dim(1);
     let tied = s

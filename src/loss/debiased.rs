@@ -79,12 +79,12 @@ pub fn debiased_with_masks<B: Backend>(
             "needs exactly one positive per row (a diagonal, two-view or index mask)",
         ));
     }
-    let shift = prepared.scores.clone().max_dim(1).detach(); // [n, 1]
+    let shift = prepared.scores.clone().detach().max_dim(1); // [n, 1]
     let (positive, weights) = prepared.positive_mean(prepared.scores.clone());
     let positive = positive - shift.clone(); // log(pos) − shift
     let negatives = prepared.negatives();
     let count = negatives.clone().float().sum_dim(1); // N per row
-    let log_r = log_reweighted_sum(&prepared.scores, negatives, count.clone(), correction.beta);
+    let log_r = log_reweighted_sum(&prepared, negatives, count.clone(), correction.beta);
     let pos = positive.clone().exp();
     let tau = correction.tau_plus;
     let mut ng = (log_r - shift.clone()).exp() - pos.clone() * count.clone().mul_scalar(tau);
@@ -99,19 +99,21 @@ pub fn debiased_with_masks<B: Backend>(
 
 /// `[n, 1]`: `log R` with `R = Σ neg^{1+β} / mean(neg^β)` over each row's negatives.
 fn log_reweighted_sum<B: Backend>(
-    scores: &Tensor<B, 2>,
+    prepared: &Prepared<B>,
     negatives: burn::tensor::Tensor<B, 2, burn::tensor::Bool>,
     count: Tensor<B, 2>,
     beta: f64,
 ) -> Tensor<B, 2> {
+    let (scores, floor) = (&prepared.scores, prepared.floor_exponentials);
     if beta == 0.0 {
-        return masked_logsumexp(scores.clone(), Some(negatives));
+        return masked_logsumexp(scores.clone(), negatives, floor);
     }
     let weighted = masked_logsumexp(
         scores.clone().mul_scalar(1.0 + beta),
-        Some(negatives.clone()),
+        negatives.clone(),
+        floor,
     );
-    let importance = masked_logsumexp(scores.clone().mul_scalar(beta), Some(negatives));
+    let importance = masked_logsumexp(scores.clone().mul_scalar(beta), negatives, floor);
     weighted - importance + count.clamp_min(1.0).log()
 }
 

@@ -31,7 +31,11 @@ pub fn decoupled_with_masks<B: Backend>(
         .sum_dim(1)
         .greater_elem(0.0)
         .float();
-    let lse_negatives = masked_logsumexp(prepared.scores.clone(), Some(negatives)) * has_negative;
+    let lse_negatives = masked_logsumexp(
+        prepared.scores.clone(),
+        negatives,
+        prepared.floor_exponentials,
+    ) * has_negative;
     let (positive, weights) = prepared.positive_mean(prepared.scores.clone());
     Ok(prepared.output(lse_negatives - positive, weights, BoundKind::Decoupled))
 }

@@ -54,6 +54,7 @@ mod tiled_core;
 pub(crate) mod type_match;
 mod validate;
 
+pub(crate) use self::core::exp_of_shifted;
 pub use self::core::{MASKED_LOG_SCORE, info_nce_with_masks, info_nce_with_masks_using};
 pub use bound::mi_lower_bound;
 pub use debiased::{
