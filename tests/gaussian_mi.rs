@@ -1,6 +1,12 @@
 //! The Gaussian mutual-information benchmark (Poole et al. 2019) as a test of the whole
 //! stack: with batch 128 and the separable critic, the estimate at 2 nats is within 0.3
 //! nats of the truth, and every estimate stays below ln 128.
+//!
+//! The 2-nat run takes 600 steps of two 256-wide MLPs: 2 s on ndarray, 2 minutes on Mesa's
+//! software Vulkan (whose matrix products run at about 2 GFLOP/s), so it runs on ndarray
+//! only. What it adds on wgpu is covered there by the saturation run below (the whole
+//! recipe learns a large bound in 100 steps) and by the critic, loss and backend-agreement
+//! tests, which check the same computations value by value.
 
 use infonce::backend::BackendKind;
 use infonce::eval::{GaussianBenchmark, GaussianCritic};
@@ -15,8 +21,10 @@ fn benchmark(steps: usize) -> GaussianBenchmark {
     }
 }
 
-fn separable_critic_tracks_two_nats(backend: BackendKind) {
-    let level = infonce::launch::gaussian_level(backend, &benchmark(600), 2.0).unwrap();
+#[test]
+fn separable_critic_tracks_two_nats() {
+    let level =
+        infonce::launch::gaussian_level(BackendKind::NdArray, &benchmark(600), 2.0).unwrap();
     assert!((level.true_mi - 2.0).abs() < 1e-9);
     assert!((level.log_n - 128f64.ln()).abs() < 1e-6);
     assert!(
@@ -28,15 +36,16 @@ fn separable_critic_tracks_two_nats(backend: BackendKind) {
 }
 
 fn estimate_saturates_below_log_n(backend: BackendKind) {
-    // 10 nats is far above ln 128 ≈ 4.85: the bound must stay below its cap.
-    let level = infonce::launch::gaussian_level(backend, &benchmark(300), 10.0).unwrap();
+    // 10 nats is far above ln 128 ≈ 4.85: the bound must stay below its cap, and come
+    // close to it within 100 steps (4.5 on ndarray and on wgpu; about 0 untrained).
+    let level = infonce::launch::gaussian_level(backend, &benchmark(100), 10.0).unwrap();
     assert!(
         level.estimate < level.log_n,
         "estimate {:.3} ≥ ln 128",
         level.estimate
     );
     assert!(
-        level.estimate > 2.5,
+        level.estimate > 3.5,
         "a 10-nat source should still give a large bound, got {:.3}",
         level.estimate
     );
@@ -54,7 +63,4 @@ fn unknown_critic_names_are_refused() {
     );
 }
 
-backend_kind_tests!(
-    separable_critic_tracks_two_nats,
-    estimate_saturates_below_log_n
-);
+backend_kind_tests!(estimate_saturates_below_log_n);
