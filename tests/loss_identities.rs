@@ -320,3 +320,31 @@ backend_tests!(
     multi_positive_matches_supcon_out,
     masked_candidates_never_leak,
 );
+
+/// A NaN score among a row's negatives makes the loss NaN, on the floored path too (a
+/// mostly-masked candidate set): the floor must not clip a NaN into a finite score. On
+/// ndarray only, plain and with autodiff: WGSL lets shaders assume there are no NaNs.
+#[test]
+fn a_nan_negative_is_never_floored_away() {
+    fn loss_with_a_nan<B: burn::tensor::backend::Backend>() -> f64 {
+        let device = Default::default();
+        let (n, size) = (8, 4);
+        let mut s = random_vec(n * n, 1.0, 5);
+        s[1] = f64::NAN; // row 0's negative in its own block
+        let ids: Vec<i64> = (0..n).map(|i| (i / size) as i64).collect();
+        let id_tensor = || Tensor::<B, 1, Int>::from_ints(ids.as_slice(), &device);
+        let valid = Mask::Equal {
+            rows: id_tensor(),
+            cols: id_tensor(),
+        };
+        let scores = tensor2::<B>(&s, n, n, &device);
+        let out = loss::info_nce_with_masks(scores, &Mask::Diagonal { offset: 0 }, Some(&valid));
+        out.unwrap().stats().loss
+    }
+    type Plain = burn::backend::NdArray;
+    assert!(loss_with_a_nan::<Plain>().is_nan(), "plain ndarray");
+    assert!(
+        loss_with_a_nan::<burn::backend::Autodiff<Plain>>().is_nan(),
+        "autodiff"
+    );
+}

@@ -18,22 +18,19 @@ use crate::Result;
 /// When a row may mask more than a tenth of its candidates (CPC's same-step sets mask
 /// about 97 %), the log-sum-exps of the composed path clip `x − max` at −87 before the
 /// exponential: `exp(−87)` ≈ 1.6e-38 vanishes beside the row's maximum term, so values and
-/// gradients are unchanged, and the C library's `expf` is spared its slow underflow path,
-/// which made a third of the CPU time of a CPC step.
+/// gradients are unchanged (a NaN stays NaN), and the C library's `expf` is spared its
+/// slow underflow path, which made a third of the CPU time of a CPC step.
 pub const MASKED_LOG_SCORE: f32 = -1.0e30;
 
-/// The floor of `x − max` before the exponential of the composed log-sum-exps.
-///
-/// `exp(−87)` ≈ 1.6e-38 is still a normal f32, and it vanishes in any row sum, which is at
-/// least 1 (the maximum's own term): the floor changes no sum, and the gradient of a
-/// clipped entry becomes exactly 0 instead of at most 1.6e-38. It is there for speed: a
-/// masked entry sits near −1e30 after the shift, and the C library's `expf` takes a slow
-/// path for results that underflow (it raises the floating-point flag and sets `errno`).
-/// In CPC's candidate sets about 97 % of the entries are masked.
+/// The floor of `x − max` before the exponential of the composed log-sum-exps, where
+/// [`Prepared::floor_exponentials`] says so (why: [`MASKED_LOG_SCORE`]). `exp(−87)` is
+/// still a normal f32 and vanishes in any row sum, which is at least 1 (the maximum's own
+/// term); a clipped entry's gradient is exactly 0 instead of at most 1.6e-38. A NaN is
+/// not below the floor and stays NaN.
 pub(crate) const EXP_FLOOR: f32 = -87.0;
 
 /// `exp(max(x, EXP_FLOOR))`, element-wise, for `x` already shifted by its row maximum.
-pub(crate) fn exp_of_shifted<B: Backend, const D: usize>(shifted: Tensor<B, D>) -> Tensor<B, D> {
+pub(crate) fn exp_of_shifted<B: Backend>(shifted: Tensor<B, 2>) -> Tensor<B, 2> {
     shifted.clamp_min(EXP_FLOOR).exp()
 }
 
