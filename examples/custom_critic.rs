@@ -5,9 +5,10 @@
 //! implements one method, `log_scores`; everything else (samplers, the loss, the trainer,
 //! checkpoints, the MI estimate) works with it unchanged.
 //!
-//! The backend is the type parameter `B` of `run`: `run::<Autodiff<NdArray>>` on the CPU,
-//! `run::<infonce::backend::WgpuAutodiff>` on the GPU (Burn's wgpu backend, its operations
-//! compiled inside the library). `--backend` picks one at run time.
+//! The backend is the type parameter `B` of `run`: `run::<infonce::backend::NdArrayAutodiff>`
+//! on the CPU, `run::<infonce::backend::WgpuAutodiff>` on the GPU (Burn's ndarray and wgpu
+//! backends, their operations compiled inside the library). `--backend` picks one at run
+//! time.
 //!
 //!     cargo run --release --example custom_critic -- --backend ndarray
 

@@ -10,9 +10,13 @@ use std::str::FromStr;
 
 use crate::{Error, Result};
 
-/// CPU backend (`burn-ndarray`), with autodiff. Feature `ndarray` (default).
+/// CPU backend (`burn-ndarray`), with autodiff: [`PrebuiltNdArray`], Burn's `NdArray`
+/// with its operations compiled inside this crate. Feature `ndarray` (default).
 #[cfg(feature = "ndarray")]
-pub type NdArrayAutodiff = burn::backend::Autodiff<burn::backend::NdArray>;
+pub type NdArrayAutodiff = burn::backend::Autodiff<PrebuiltNdArray>;
+
+#[cfg(feature = "ndarray")]
+pub use crate::backend_compiled::PrebuiltNdArray;
 
 /// GPU backend (`burn-wgpu`: Vulkan, Metal, DX12; lavapipe on CPU-only machines), with
 /// autodiff: [`PrebuiltWgpu`], Burn's `Wgpu` with its operations compiled inside this

@@ -54,7 +54,7 @@
 
 pub mod allocator;
 pub mod backend;
-#[cfg(feature = "wgpu")]
+#[cfg(any(feature = "ndarray", feature = "wgpu"))]
 mod backend_compiled;
 pub mod bench;
 pub mod clip;

@@ -193,7 +193,7 @@ fn invalid_configs_are_refused() {
 
 #[test]
 fn two_view_batches_are_deterministic_and_prefetched() {
-    type B = burn::backend::NdArray;
+    type B = infonce::backend::PrebuiltNdArray;
     let device = Default::default();
     let data = Arc::new(synthetic_shapes(40, 10, 12, 3).unwrap().train);
     let source = TwoViewImages::new(

@@ -26,7 +26,7 @@ fn float_full(shape: ::burn_backend::Shape, fill_value: ::burn_backend::Scalar, 
 }
 
 fn float_into_data(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> impl ::core::future::Future<Output = Result<::burn_backend::TensorData, ::burn_backend::ExecutionError>> + Send {
-    ::std::boxed::Box::pin(<$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_into_data(tensor))
+    $crate::backend_compiled::boxed_future(<$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_into_data(tensor))
 }
 
 fn float_device(tensor: &::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::Device<Self> {
@@ -508,7 +508,7 @@ fn int_empty(shape: ::burn_backend::Shape, device: &::burn_backend::tensor::Devi
 }
 
 fn int_into_data(tensor: ::burn_backend::tensor::IntTensor<Self>) -> impl ::core::future::Future<Output = Result<::burn_backend::TensorData, ::burn_backend::ExecutionError>> + Send {
-    ::std::boxed::Box::pin(<$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_into_data(tensor))
+    $crate::backend_compiled::boxed_future(<$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_into_data(tensor))
 }
 
 fn int_from_data(data: ::burn_backend::TensorData, device: &::burn_backend::tensor::Device<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
@@ -934,7 +934,7 @@ fn bool_ones(shape: ::burn_backend::Shape, device: &::burn_backend::tensor::Devi
 }
 
 fn bool_into_data(tensor: ::burn_backend::tensor::BoolTensor<Self>) -> impl ::core::future::Future<Output = Result<::burn_backend::TensorData, ::burn_backend::ExecutionError>> + Send {
-    ::std::boxed::Box::pin(<$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_into_data(tensor))
+    $crate::backend_compiled::boxed_future(<$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_into_data(tensor))
 }
 
 fn bool_from_data(data: ::burn_backend::TensorData, device: &::burn_backend::tensor::Device<Self>) -> ::burn_backend::tensor::BoolTensor<Self> {
@@ -1066,7 +1066,7 @@ fn bool_all_dim(tensor: ::burn_backend::tensor::BoolTensor<Self>, dim: usize) ->
 }
 
 fn bool_argwhere(tensor: ::burn_backend::tensor::BoolTensor<Self>, out_dtype: ::burn_backend::IntDType) -> impl ::core::future::Future<Output = ::burn_backend::tensor::IntTensor<Self>> + 'static + Send {
-    ::std::boxed::Box::pin(<$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_argwhere(tensor, out_dtype))
+    $crate::backend_compiled::boxed_future(<$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_argwhere(tensor, out_dtype))
 }
 
 fn bool_expand(tensor: ::burn_backend::tensor::BoolTensor<Self>, shape: ::burn_backend::Shape) -> ::burn_backend::tensor::BoolTensor<Self> {
@@ -1108,7 +1108,7 @@ fn q_reshape(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, shape: ::bur
 }
 
 fn q_into_data(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> impl ::core::future::Future<Output = Result<::burn_backend::TensorData, ::burn_backend::ExecutionError>> + Send {
-    ::std::boxed::Box::pin(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_into_data(tensor))
+    $crate::backend_compiled::boxed_future(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_into_data(tensor))
 }
 
 fn q_detach(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::tensor::QuantizedTensor<Self> {
@@ -1686,7 +1686,7 @@ fn log_sigmoid_backward(x: ::burn_backend::tensor::FloatTensor<Self>, grad: ::bu
 }
 impl ::burn_backend::ops::TransactionOps<$name> for $name {
 fn tr_execute(transaction: ::burn_backend::ops::TransactionPrimitive<Self>) -> impl ::core::future::Future<Output = Result<::burn_backend::ops::TransactionPrimitiveData, ::burn_backend::ExecutionError>> + Send {
-    ::std::boxed::Box::pin(<$inner as ::burn_backend::ops::TransactionOps<$inner>>::tr_execute($crate::backend_compiled::recast(transaction)))
+    $crate::backend_compiled::boxed_future(<$inner as ::burn_backend::ops::TransactionOps<$inner>>::tr_execute($crate::backend_compiled::recast(transaction)))
 }
 
 }

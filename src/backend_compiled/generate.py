@@ -178,7 +178,7 @@ def forwarding(trait, signature):
                      for n, t in params)
     call = f"{callee}::{name}({args})"
     if "impl Future" in rest or "impl ::core::future::Future" in rest:
-        call = f"::std::boxed::Box::pin({call})"
+        call = f"$crate::backend_compiled::boxed_future({call})"
     elif is_recast(rest.split("->", 1)[-1].strip()):
         call = f"$crate::backend_compiled::recast({call})"
     param_list = ", ".join(f"{n}: {qualify(t)}" for n, t in params)

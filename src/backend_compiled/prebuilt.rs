@@ -36,3 +36,13 @@ prebuilt_backend!(
     PrebuiltWgpu,
     burn::backend::Wgpu
 );
+
+#[cfg(feature = "ndarray")]
+prebuilt_backend!(
+    /// Burn's ndarray backend (`burn::backend::NdArray`, f32) with its operations compiled
+    /// once, inside this crate, so that programs using it link them instead of compiling
+    /// the CPU kernels again. Same tensors, devices
+    /// (`burn::backend::ndarray::NdArrayDevice`) and results as `NdArray`.
+    PrebuiltNdArray,
+    burn::backend::NdArray
+);

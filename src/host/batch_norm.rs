@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use super::ordered_sum::ordered_sum;
 use super::tensor::{float_tensor, from_host, to_host};
-use super::{return_on_host_backend, tracked_op};
+use super::{all_f32, return_on_host_backend, tracked_op};
 use crate::loss::type_match::back_to;
 
 /// Rows per unit of work.
@@ -153,7 +153,8 @@ pub(crate) fn try_host_batch_norm<B: Backend>(
     epsilon: f64,
 ) -> Result<(Tensor<B, 2>, BatchStats), (Tensor<B, 2>, Tensor<B, 1>, Tensor<B, 1>)> {
     let [rows, c] = x.dims();
-    if rows == 0 || c == 0 || gamma.dims() != [c] || beta.dims() != [c] {
+    let f32_operands = all_f32(&[x.dtype(), gamma.dtype(), beta.dtype()]);
+    if rows == 0 || c == 0 || gamma.dims() != [c] || beta.dims() != [c] || !f32_operands {
         return Err((x, gamma, beta));
     }
     let epsilon = epsilon as f32;

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::ordered_sum::ordered_sum;
 use super::tensor::{float_tensor, from_host, to_host};
-use super::{return_on_host_backend, tracked_op};
+use super::{all_f32, return_on_host_backend, tracked_op};
 use crate::loss::type_match::back_to;
 
 /// Elements per parallel chunk.
@@ -101,7 +101,7 @@ pub(crate) fn try_host_bias_relu<B: Backend>(
     bias: Tensor<B, 1>,
 ) -> Result<Tensor<B, 4>, (Tensor<B, 4>, Tensor<B, 1>)> {
     let channels = x.dims()[3];
-    if channels == 0 || bias.dims()[0] != channels {
+    if channels == 0 || bias.dims()[0] != channels || !all_f32(&[x.dtype(), bias.dtype()]) {
         return Err((x, bias));
     }
     return_on_host_backend!(B, |K|

@@ -11,7 +11,7 @@ use burn::tensor::ops::FloatTensor;
 
 use super::conv3x3::{Images, forward, input_gradient, weight_gradient};
 use super::tensor::{float_tensor, from_host, to_host};
-use super::{return_on_host_backend, tracked_op};
+use super::{all_f32, return_on_host_backend, tracked_op};
 use crate::loss::type_match::back_to;
 
 /// The input `[b, h, w, c_in]` and weight `[9·c_in, c_out]`, as host buffers.
@@ -82,6 +82,9 @@ pub(crate) fn try_host_conv3x3<B: Backend>(
     x: Tensor<B, 4>,
     weight: Tensor<B, 2>,
 ) -> Result<Tensor<B, 4>, (Tensor<B, 4>, Tensor<B, 2>)> {
+    if !all_f32(&[x.dtype(), weight.dtype()]) {
+        return Err((x, weight));
+    }
     return_on_host_backend!(B, |K|
         tracked: back_to(tracked_conv::<K>(back_to(x), back_to(weight))),
         plain: back_to(plain_conv::<K>(back_to(x), back_to(weight))),

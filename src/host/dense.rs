@@ -19,7 +19,7 @@ use burn::tensor::backend::Backend;
 use super::bias_relu::{add_bias_relu, bias_sums, zero_blocked};
 use super::sgemm::{View, product};
 use super::tensor::{float_tensor, from_host, to_host};
-use super::{return_on_host_backend, tracked_op};
+use super::{all_f32, return_on_host_backend, tracked_op};
 use crate::loss::type_match::back_to;
 
 /// What the backward pass needs: the input, the weight, and which outputs the ReLU passed.
@@ -114,7 +114,14 @@ pub(crate) fn try_host_dense<B: Backend>(
     relu: bool,
 ) -> Result<Tensor<B, 2>, DenseOperands<B>> {
     let ([rows, inputs], [w_inputs, outputs], [b_outputs]) = (x.dims(), weight.dims(), bias.dims());
-    if rows == 0 || inputs == 0 || outputs == 0 || w_inputs != inputs || b_outputs != outputs {
+    let f32_operands = all_f32(&[x.dtype(), weight.dtype(), bias.dtype()]);
+    if rows == 0
+        || inputs == 0
+        || outputs == 0
+        || w_inputs != inputs
+        || b_outputs != outputs
+        || !f32_operands
+    {
         return Err((x, weight, bias));
     }
     return_on_host_backend!(ndarray only: B, |K|

@@ -11,7 +11,7 @@ use burn::tensor::backend::Backend;
 use rayon::prelude::*;
 
 use super::tensor::{float_tensor, from_host, to_host};
-use super::{return_on_host_backend, tracked_op};
+use super::{all_f32, return_on_host_backend, tracked_op};
 use crate::loss::type_match::back_to;
 
 /// Which input of its 2×2 window each output took, as the input's flat index, and the
@@ -107,6 +107,9 @@ impl<K: Backend> Backward<K, 1> for HostMaxPool2 {
 pub(crate) fn try_host_max_pool2<B: Backend>(
     x: Tensor<B, 4>,
 ) -> Result<Tensor<B, 4>, Tensor<B, 4>> {
+    if !all_f32(&[x.dtype()]) {
+        return Err(x);
+    }
     return_on_host_backend!(B, |K|
         tracked: back_to(tracked_pool::<K>(back_to(x))),
         plain: back_to(plain_pool::<K>(back_to(x))),

@@ -21,6 +21,15 @@ mod tracked;
 
 pub(crate) use tracked::tracked_op;
 
+use burn::tensor::DType;
+
+/// Whether every operand is `f32`, the one type the host kernels compute in. Tensors of
+/// another type (a device whose default float type was set to `f64`, say) take Burn's own
+/// operations, so their precision is kept.
+pub(crate) fn all_f32(dtypes: &[DType]) -> bool {
+    dtypes.iter().all(|dtype| *dtype == DType::F32)
+}
+
 pub(crate) use batch_norm::{BatchStats, try_host_batch_norm};
 pub(crate) use bias_relu::try_host_bias_relu;
 pub(crate) use conv3x3_op::try_host_conv3x3;
@@ -38,11 +47,15 @@ pub(crate) use max_pool::try_host_max_pool2;
 macro_rules! return_on_host_backend {
     ($B:ty, |$K:ident| tracked: $tracked:expr, plain: $plain:expr $(,)?) => {
         #[cfg(feature = "ndarray")]
+        $crate::host::return_on_host_backend!(@one $crate::backend::PrebuiltNdArray, $B, |$K| $tracked, $plain);
+        #[cfg(feature = "ndarray")]
         $crate::host::return_on_host_backend!(@one burn::backend::NdArray, $B, |$K| $tracked, $plain);
         #[cfg(feature = "flex")]
         $crate::host::return_on_host_backend!(@one burn::backend::Flex, $B, |$K| $tracked, $plain);
     };
     (ndarray only: $B:ty, |$K:ident| tracked: $tracked:expr, plain: $plain:expr $(,)?) => {
+        #[cfg(feature = "ndarray")]
+        $crate::host::return_on_host_backend!(@one $crate::backend::PrebuiltNdArray, $B, |$K| $tracked, $plain);
         #[cfg(feature = "ndarray")]
         $crate::host::return_on_host_backend!(@one burn::backend::NdArray, $B, |$K| $tracked, $plain);
     };

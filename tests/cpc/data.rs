@@ -1,7 +1,7 @@
 //! The lazy-cycle source: its chain, its emissions and its checks.
 
-use burn::backend::NdArray;
 use infonce::Error;
+use infonce::backend::PrebuiltNdArray as NdArray;
 use infonce::cpc::{MarkovSequences, SequenceBatch};
 use infonce::trainer::{BatchSource, StepContext};
 use rand::SeedableRng;

@@ -3,17 +3,20 @@
 //! parameter (frame encoder, GRU gates, each `W_k`); and the same loss and gradients on
 //! wgpu as on ndarray.
 //!
+//! f64 is the CPU device's default float type, set in a process of its own, on the
+//! crate's ndarray backend: every tensor is f64, and the crate's host kernels (which
+//! compute in f32) must leave them to Burn's operations, or the tolerances below fail.
+//!
 //! Burn 0.21 evaluates `sigmoid` (the GRU's gates) in f32 even on an f64 backend (the
 //! default `ActivationOps::sigmoid` casts to F32), so the path is checked twice: with
 //! tanh gates at f64 precision (step 1e-6, tolerance 1e-8), and as built, with sigmoid
 //! gates, at a step of 1e-3 where f32 rounding costs about 1e-5.
 
-use burn::backend::{Autodiff, NdArray};
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::nn::activation::ActivationConfig;
 use burn::nn::gru::GruConfig;
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{FloatDType, IntDType, Tensor, TensorData};
 use infonce::cpc::{CpcModel, CpcModelConfig, SequenceBatch, SequenceNegatives, SequenceSampler};
 use infonce::encoder::Mlp;
 use infonce::loss::info_nce_with_masks;
@@ -21,7 +24,7 @@ use infonce::{ContrastiveModel, NegativeSampler};
 
 use crate::common::{assert_close, finite_difference, random_vec, values};
 
-type F64 = Autodiff<NdArray<f64>>;
+type F64 = infonce::backend::NdArrayAutodiff;
 type Model = CpcModel<F64, Mlp<F64>>;
 
 const B: usize = 3;
@@ -45,13 +48,15 @@ fn frames(v: &[f64]) -> Tensor<F64, 3> {
     float_tensor(v.to_vec(), [B, L, D_IN], &Default::default())
 }
 
-/// A tensor in the backend's own float type (f64 data would otherwise be stored as given).
+/// A tensor in the device's default float type (f64 data would otherwise be stored as given).
 fn float_tensor<Bk: Backend, const D: usize>(
     v: Vec<f64>,
     shape: [usize; D],
     device: &Bk::Device,
 ) -> Tensor<Bk, D> {
-    let dtype = <Bk::FloatElem as burn::tensor::Element>::dtype();
+    let dtype = burn::tensor::get_device_settings::<Bk>(device)
+        .float_dtype
+        .into();
     Tensor::from_data(
         TensorData::new(v, shape).convert_dtype(dtype),
         (device, dtype),
@@ -143,6 +148,12 @@ fn check_against_finite_differences(model: &Model, h: f64, atol: f64, rtol: f64)
     }
 }
 
+/// Makes f64 the CPU device's default float type in this process, before any tensor.
+fn f64_by_default() {
+    burn::tensor::set_default_dtypes::<F64>(&Default::default(), FloatDType::F64, IntDType::I64)
+        .expect("the first tensor of this process comes after");
+}
+
 fn fixed_model() -> Model {
     small_config()
         .init(&Default::default())
@@ -151,9 +162,9 @@ fn fixed_model() -> Model {
 }
 
 /// Runs the ignored test `name` of this binary in a process of its own and asserts it
-/// passed. Burn 0.21 keys a device's default float type by the device alone, and ndarray's
-/// f32 and f64 backends share the CPU device: in a process where f32 tests ran first, an
-/// f64 model would be created half in f32.
+/// passed. Burn 0.21 keys a device's default float type by the device alone, set once per
+/// process: the f64 checks set it before any tensor exists, and the f32 tests beside them
+/// keep theirs.
 fn in_own_process(name: &str) {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([name, "--exact", "--ignored", "--test-threads=1"])
@@ -179,6 +190,7 @@ fn f64_with_tanh_gates() {
     // The same path with f64-exact gates (tanh for sigmoid): every operation of the frame
     // encoder, the GRU's recurrence, the slicing into step blocks, the critics, the masks
     // and the loss is checked at f64 precision.
+    f64_by_default();
     let mut model = fixed_model();
     model.context_model = GruConfig::new(3, 4, true)
         .with_gate_activation(ActivationConfig::Tanh)
@@ -191,6 +203,7 @@ fn f64_with_tanh_gates() {
 #[ignore = "run in a process of its own by cpc_gradients_match_finite_differences_in_f64"]
 fn f64_with_sigmoid_gates() {
     // Burn's sigmoid rounds to f32: a step of 1e-3 keeps the rounding near 1e-5.
+    f64_by_default();
     check_against_finite_differences(&fixed_model(), 1e-3, 1e-4, 1e-3);
 }
 

@@ -1,8 +1,8 @@
 //! The model's row layout and the sampler's negatives, checked entry by entry against
 //! what the rows' (sequence, position) say; and the typed errors of bad input.
 
-use burn::backend::NdArray;
 use burn::tensor::{Tensor, TensorData};
+use infonce::backend::PrebuiltNdArray as NdArray;
 use infonce::cpc::{
     CpcConfig, CpcModel, CpcModelConfig, SequenceBatch, SequenceNegatives, SequenceSampler,
 };

@@ -14,6 +14,8 @@ use crate::loss::type_match::{back_to, same_type};
 
 #[cfg(feature = "ndarray")]
 type NdArray = burn::backend::NdArray;
+#[cfg(feature = "ndarray")]
+type PrebuiltNdArray = crate::backend::PrebuiltNdArray;
 #[cfg(feature = "flex")]
 type Flex = burn::backend::Flex;
 #[cfg(feature = "wgpu")]
@@ -103,6 +105,10 @@ macro_rules! kernel_backends {
 }
 
 kernel_backends! {
+    #[cfg(feature = "ndarray")]
+    PrebuiltNdArrayAutodiff: Autodiff<PrebuiltNdArray> => host_ad,
+    #[cfg(feature = "ndarray")]
+    PrebuiltNdArray: PrebuiltNdArray => host,
     #[cfg(feature = "ndarray")]
     NdArrayAutodiff: Autodiff<NdArray> => host_ad,
     #[cfg(feature = "ndarray")]

@@ -46,8 +46,9 @@ use crate::Result;
 /// Which implementation computes the single-positive InfoNCE core.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LossKernel {
-    /// The fused kernel where the backend has one ([`has_fused_kernel`]) and the candidate
-    /// set allows it; the composed path otherwise.
+    /// The fused kernel where the backend has one ([`has_fused_kernel`]), the scores are
+    /// `f32` and the candidate set allows it; the composed path otherwise (an `f64` device
+    /// default keeps its precision).
     #[default]
     Auto,
     /// Burn's element-wise operations, differentiated one by one: every backend.
@@ -93,8 +94,9 @@ pub(crate) struct Fused<B: Backend> {
     pub log_num_candidates: Tensor<B, 1>,
 }
 
-/// The fused loss when the backend has a kernel and the masks allow it; the scores back
-/// otherwise, untouched, for the composed path.
+/// The fused loss when the backend has a kernel, the scores are `f32` (the kernels' one
+/// type) and the masks allow it; the scores back otherwise, untouched, for the composed
+/// path.
 #[cfg(any(
     feature = "ndarray",
     feature = "flex",
@@ -109,6 +111,9 @@ pub(crate) fn try_fused<B: Backend>(
     let Some(excluded_offset) = excluded_offset(valid) else {
         return Ok(Err(scores));
     };
+    if scores.dtype() != burn::tensor::DType::F32 {
+        return Ok(Err(scores));
+    }
     let n = scores.dims()[0];
     let Some(column) = positives.single_column(n, &scores.device()) else {
         return Ok(Err(scores));

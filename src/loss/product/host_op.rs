@@ -11,7 +11,7 @@ use burn::tensor::backend::Backend;
 
 use crate::host::sgemm::{View, product};
 use crate::host::tensor::{float_tensor, from_host, to_host};
-use crate::host::{return_on_host_backend, tracked_op};
+use crate::host::{all_f32, return_on_host_backend, tracked_op};
 use crate::loss::type_match::back_to;
 
 /// The operands `[n, d]` and `[m, d]` of a product, as host buffers.
@@ -81,7 +81,7 @@ pub(super) fn try_host_product<B: Backend>(
     scale: f64,
 ) -> Result<Tensor<B, 2>, (Tensor<B, 2>, Tensor<B, 2>)> {
     let ([n, d], [m, e]) = (a.dims(), b.dims());
-    if n == 0 || m == 0 || d == 0 || d != e {
+    if n == 0 || m == 0 || d == 0 || d != e || !all_f32(&[a.dtype(), b.dtype()]) {
         return Err((a, b));
     }
     let scale = scale as f32;
