@@ -37,6 +37,7 @@ fn float_to_device(tensor: ::burn_backend::tensor::FloatTensor<Self>, device: &:
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_to_device(tensor, device)
 }
 
+#[inline]
 fn float_into_int(tensor: ::burn_backend::tensor::FloatTensor<Self>, out_dtype: ::burn_backend::IntDType) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_into_int(tensor, out_dtype)
 }
@@ -57,6 +58,7 @@ fn float_add_scalar(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_add_scalar(lhs, rhs)
 }
 
+#[inline]
 fn float_clamp_min(tensor: ::burn_backend::tensor::FloatTensor<Self>, min: ::burn_backend::Scalar) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_clamp_min(tensor, min)
 }
@@ -65,6 +67,7 @@ fn float_clamp_max(tensor: ::burn_backend::tensor::FloatTensor<Self>, max: ::bur
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_clamp_max(tensor, max)
 }
 
+#[inline]
 fn float_clamp(tensor: ::burn_backend::tensor::FloatTensor<Self>, min: ::burn_backend::Scalar, max: ::burn_backend::Scalar) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_clamp(tensor, min, max)
 }
@@ -93,10 +96,12 @@ fn float_div_scalar(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_div_scalar(lhs, rhs)
 }
 
+#[inline]
 fn float_remainder(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_remainder(lhs, rhs)
 }
 
+#[inline]
 fn float_remainder_scalar(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_remainder_scalar(lhs, rhs)
 }
@@ -105,6 +110,7 @@ fn float_matmul(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_back
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_matmul(lhs, rhs)
 }
 
+#[inline]
 fn float_cross(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_backend::tensor::FloatTensor<Self>, dim: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_cross(lhs, rhs, dim)
 }
@@ -145,10 +151,12 @@ fn float_scatter_add(dim: usize, tensor: ::burn_backend::tensor::FloatTensor<Sel
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_scatter_add(dim, tensor, indices, value)
 }
 
+#[inline]
 fn float_scatter_nd(_data: ::burn_backend::tensor::FloatTensor<Self>, _indices: ::burn_backend::tensor::IntTensor<Self>, _values: ::burn_backend::tensor::FloatTensor<Self>, _reduction: ::burn_backend::tensor::IndexingUpdateOp) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_scatter_nd(_data, _indices, _values, _reduction)
 }
 
+#[inline]
 fn float_gather_nd(_data: ::burn_backend::tensor::FloatTensor<Self>, _indices: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_gather_nd(_data, _indices)
 }
@@ -177,22 +185,27 @@ fn float_mask_fill(tensor: ::burn_backend::tensor::FloatTensor<Self>, mask: ::bu
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_mask_fill(tensor, mask, value)
 }
 
+#[inline]
 fn float_equal(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_backend::tensor::FloatTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_equal(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn float_not_equal(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_backend::tensor::FloatTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_not_equal(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn float_equal_elem(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_backend::Scalar, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_equal_elem(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn float_not_equal_elem(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_backend::Scalar, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_not_equal_elem(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn float_greater(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_backend::tensor::FloatTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_greater(lhs, rhs, out_dtype)
 }
@@ -217,6 +230,7 @@ fn float_lower_elem(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_lower_elem(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn float_lower_equal(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_backend::tensor::FloatTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_lower_equal(lhs, rhs, out_dtype)
 }
@@ -245,10 +259,12 @@ fn float_sum_dim(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize) 
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_sum_dim(tensor, dim)
 }
 
+#[inline]
 fn float_prod(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_prod(tensor)
 }
 
+#[inline]
 fn float_prod_dim(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_prod_dim(tensor, dim)
 }
@@ -261,18 +277,22 @@ fn float_mean_dim(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize)
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_mean_dim(tensor, dim)
 }
 
+#[inline]
 fn float_cumsum(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_cumsum(tensor, dim)
 }
 
+#[inline]
 fn float_cumprod(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_cumprod(tensor, dim)
 }
 
+#[inline]
 fn float_cummin(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_cummin(tensor, dim)
 }
 
+#[inline]
 fn float_cummax(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_cummax(tensor, dim)
 }
@@ -289,6 +309,7 @@ fn float_log(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backen
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_log(tensor)
 }
 
+#[inline]
 fn float_log1p(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_log1p(tensor)
 }
@@ -297,6 +318,7 @@ fn float_powf(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_backen
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_powf(lhs, rhs)
 }
 
+#[inline]
 fn float_powi(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_powi(lhs, rhs)
 }
@@ -305,6 +327,7 @@ fn float_powi_scalar(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_powi_scalar(lhs, rhs)
 }
 
+#[inline]
 fn float_powi_scalar_impl(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_powi_scalar_impl(lhs, rhs)
 }
@@ -313,6 +336,7 @@ fn float_powf_scalar(tensor: ::burn_backend::tensor::FloatTensor<Self>, value: :
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_powf_scalar(tensor, value)
 }
 
+#[inline]
 fn float_powf_scalar_impl(tensor: ::burn_backend::tensor::FloatTensor<Self>, value: ::burn_backend::Scalar) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_powf_scalar_impl(tensor, value)
 }
@@ -325,22 +349,27 @@ fn float_abs(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backen
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_abs(tensor)
 }
 
+#[inline]
 fn float_cos(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_cos(tensor)
 }
 
+#[inline]
 fn float_sin(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_sin(tensor)
 }
 
+#[inline]
 fn float_tan(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_tan(tensor)
 }
 
+#[inline]
 fn float_cosh(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_cosh(tensor)
 }
 
+#[inline]
 fn float_sinh(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_sinh(tensor)
 }
@@ -349,50 +378,62 @@ fn float_tanh(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backe
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_tanh(tensor)
 }
 
+#[inline]
 fn float_acos(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_acos(tensor)
 }
 
+#[inline]
 fn float_acosh(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_acosh(tensor)
 }
 
+#[inline]
 fn float_asin(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_asin(tensor)
 }
 
+#[inline]
 fn float_asinh(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_asinh(tensor)
 }
 
+#[inline]
 fn float_atan(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_atan(tensor)
 }
 
+#[inline]
 fn float_atanh(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_atanh(tensor)
 }
 
+#[inline]
 fn float_atan2(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_atan2(lhs, rhs)
 }
 
+#[inline]
 fn float_round(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_round(tensor)
 }
 
+#[inline]
 fn float_floor(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_floor(tensor)
 }
 
+#[inline]
 fn float_ceil(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_ceil(tensor)
 }
 
+#[inline]
 fn float_trunc(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_trunc(tensor)
 }
 
+#[inline]
 fn float_erf(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_erf(tensor)
 }
@@ -405,18 +446,22 @@ fn float_argmax(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize, o
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_argmax(tensor, dim, out_dtype)
 }
 
+#[inline]
 fn float_argtopk(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize, k: usize, out_dtype: ::burn_backend::IntDType) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_argtopk(tensor, dim, k, out_dtype)
 }
 
+#[inline]
 fn float_topk(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize, k: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_topk(tensor, dim, k)
 }
 
+#[inline]
 fn float_argmin(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize, out_dtype: ::burn_backend::IntDType) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_argmin(tensor, dim, out_dtype)
 }
 
+#[inline]
 fn float_max(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_max(tensor)
 }
@@ -429,38 +474,47 @@ fn float_max_dim_with_indices(tensor: ::burn_backend::tensor::FloatTensor<Self>,
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_max_dim_with_indices(tensor, dim, indices_dtype)
 }
 
+#[inline]
 fn float_min(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_min(tensor)
 }
 
+#[inline]
 fn float_min_dim(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_min_dim(tensor, dim)
 }
 
+#[inline]
 fn float_min_dim_with_indices(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize, indices_dtype: ::burn_backend::IntDType) -> (::burn_backend::tensor::FloatTensor<Self>, ::burn_backend::tensor::IntTensor<Self>) {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_min_dim_with_indices(tensor, dim, indices_dtype)
 }
 
+#[inline]
 fn float_max_abs(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_max_abs(tensor)
 }
 
+#[inline]
 fn float_max_abs_dim(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_max_abs_dim(tensor, dim)
 }
 
+#[inline]
 fn float_any(tensor: ::burn_backend::tensor::FloatTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_any(tensor, out_dtype)
 }
 
+#[inline]
 fn float_any_dim(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_any_dim(tensor, dim, out_dtype)
 }
 
+#[inline]
 fn float_all(tensor: ::burn_backend::tensor::FloatTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_all(tensor, out_dtype)
 }
 
+#[inline]
 fn float_all_dim(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_all_dim(tensor, dim, out_dtype)
 }
@@ -473,22 +527,27 @@ fn float_expand(tensor: ::burn_backend::tensor::FloatTensor<Self>, shape: ::burn
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_expand(tensor, shape)
 }
 
+#[inline]
 fn float_sort(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize, descending: bool) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_sort(tensor, dim, descending)
 }
 
+#[inline]
 fn float_sort_with_indices(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize, descending: bool, indices_dtype: ::burn_backend::IntDType) -> (::burn_backend::tensor::FloatTensor<Self>, ::burn_backend::tensor::IntTensor<Self>) {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_sort_with_indices(tensor, dim, descending, indices_dtype)
 }
 
+#[inline]
 fn float_argsort(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize, descending: bool, out_dtype: ::burn_backend::IntDType) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_argsort(tensor, dim, descending, out_dtype)
 }
 
+#[inline]
 fn float_grid_sample_2d(tensor: ::burn_backend::tensor::FloatTensor<Self>, grid: ::burn_backend::tensor::FloatTensor<Self>, options: ::burn_backend::ops::GridSampleOptions) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_grid_sample_2d(tensor, grid, options)
 }
 
+#[inline]
 fn float_unfold(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize, size: usize, step: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_unfold(tensor, dim, size, step)
 }
@@ -519,6 +578,7 @@ fn int_device(tensor: &::burn_backend::tensor::IntTensor<Self>) -> ::burn_backen
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_device(tensor)
 }
 
+#[inline]
 fn int_to_device(tensor: ::burn_backend::tensor::IntTensor<Self>, device: &::burn_backend::tensor::Device<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_to_device(tensor, device)
 }
@@ -535,30 +595,37 @@ fn int_slice_assign(tensor: ::burn_backend::tensor::IntTensor<Self>, slices: &[:
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_slice_assign(tensor, slices, value)
 }
 
+#[inline]
 fn int_into_float(tensor: ::burn_backend::tensor::IntTensor<Self>, out_dtype: ::burn_backend::FloatDType) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_into_float(tensor, out_dtype)
 }
 
+#[inline]
 fn int_mask_where(tensor: ::burn_backend::tensor::IntTensor<Self>, mask: ::burn_backend::tensor::BoolTensor<Self>, value: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_mask_where(tensor, mask, value)
 }
 
+#[inline]
 fn int_mask_fill(tensor: ::burn_backend::tensor::IntTensor<Self>, mask: ::burn_backend::tensor::BoolTensor<Self>, value: ::burn_backend::Scalar) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_mask_fill(tensor, mask, value)
 }
 
+#[inline]
 fn int_gather(dim: usize, tensor: ::burn_backend::tensor::IntTensor<Self>, indices: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_gather(dim, tensor, indices)
 }
 
+#[inline]
 fn int_scatter_add(dim: usize, tensor: ::burn_backend::tensor::IntTensor<Self>, indices: ::burn_backend::tensor::IntTensor<Self>, value: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_scatter_add(dim, tensor, indices, value)
 }
 
+#[inline]
 fn int_scatter_nd(_data: ::burn_backend::tensor::IntTensor<Self>, _indices: ::burn_backend::tensor::IntTensor<Self>, _values: ::burn_backend::tensor::IntTensor<Self>, _reduction: ::burn_backend::tensor::IndexingUpdateOp) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_scatter_nd(_data, _indices, _values, _reduction)
 }
 
+#[inline]
 fn int_gather_nd(_data: ::burn_backend::tensor::IntTensor<Self>, _indices: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_gather_nd(_data, _indices)
 }
@@ -567,10 +634,12 @@ fn int_select(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize, indic
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_select(tensor, dim, indices)
 }
 
+#[inline]
 fn int_select_add(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize, indices: ::burn_backend::tensor::IntTensor<Self>, value: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_select_add(tensor, dim, indices, value)
 }
 
+#[inline]
 fn int_repeat_dim(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize, times: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_repeat_dim(tensor, dim, times)
 }
@@ -583,6 +652,7 @@ fn int_equal(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_equal(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn int_not_equal(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_not_equal(lhs, rhs, out_dtype)
 }
@@ -591,18 +661,22 @@ fn int_equal_elem(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_back
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_equal_elem(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn int_not_equal_elem(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::Scalar, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_not_equal_elem(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn int_greater(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_greater(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn int_greater_elem(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::Scalar, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_greater_elem(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn int_greater_equal(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_greater_equal(lhs, rhs, out_dtype)
 }
@@ -611,6 +685,7 @@ fn int_greater_equal_elem(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::b
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_greater_equal_elem(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn int_lower(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_lower(lhs, rhs, out_dtype)
 }
@@ -619,14 +694,17 @@ fn int_lower_elem(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_back
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_lower_elem(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn int_lower_equal(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_lower_equal(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn int_lower_equal_elem(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::Scalar, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_lower_equal_elem(lhs, rhs, out_dtype)
 }
 
+#[inline]
 fn int_add(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_add(lhs, rhs)
 }
@@ -635,46 +713,57 @@ fn int_add_scalar(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_back
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_add_scalar(lhs, rhs)
 }
 
+#[inline]
 fn int_powi(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_powi(lhs, rhs)
 }
 
+#[inline]
 fn int_powi_scalar(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_powi_scalar(lhs, rhs)
 }
 
+#[inline]
 fn int_powi_scalar_impl(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_powi_scalar_impl(lhs, rhs)
 }
 
+#[inline]
 fn int_clamp_min(tensor: ::burn_backend::tensor::IntTensor<Self>, min: ::burn_backend::Scalar) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_clamp_min(tensor, min)
 }
 
+#[inline]
 fn int_clamp_max(tensor: ::burn_backend::tensor::IntTensor<Self>, max: ::burn_backend::Scalar) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_clamp_max(tensor, max)
 }
 
+#[inline]
 fn int_clamp(tensor: ::burn_backend::tensor::IntTensor<Self>, min: ::burn_backend::Scalar, max: ::burn_backend::Scalar) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_clamp(tensor, min, max)
 }
 
+#[inline]
 fn int_sub(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_sub(lhs, rhs)
 }
 
+#[inline]
 fn int_sub_scalar(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_sub_scalar(lhs, rhs)
 }
 
+#[inline]
 fn int_mul(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_mul(lhs, rhs)
 }
 
+#[inline]
 fn int_mul_scalar(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_mul_scalar(lhs, rhs)
 }
 
+#[inline]
 fn int_div(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_div(lhs, rhs)
 }
@@ -683,6 +772,7 @@ fn int_div_scalar(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_back
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_div_scalar(lhs, rhs)
 }
 
+#[inline]
 fn int_remainder(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_remainder(lhs, rhs)
 }
@@ -691,10 +781,12 @@ fn int_remainder_scalar(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::bur
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_remainder_scalar(lhs, rhs)
 }
 
+#[inline]
 fn int_matmul(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_matmul(lhs, rhs)
 }
 
+#[inline]
 fn int_neg(tensor: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_neg(tensor)
 }
@@ -711,118 +803,147 @@ fn int_full(shape: ::burn_backend::Shape, fill_value: ::burn_backend::Scalar, de
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_full(shape, fill_value, device, dtype)
 }
 
+#[inline]
 fn int_sum(tensor: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_sum(tensor)
 }
 
+#[inline]
 fn int_sum_dim(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_sum_dim(tensor, dim)
 }
 
+#[inline]
 fn int_prod(tensor: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_prod(tensor)
 }
 
+#[inline]
 fn int_prod_dim(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_prod_dim(tensor, dim)
 }
 
+#[inline]
 fn int_mean(tensor: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_mean(tensor)
 }
 
+#[inline]
 fn int_mean_dim(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_mean_dim(tensor, dim)
 }
 
+#[inline]
 fn int_cumsum(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_cumsum(tensor, dim)
 }
 
+#[inline]
 fn int_cumprod(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_cumprod(tensor, dim)
 }
 
+#[inline]
 fn int_cummin(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_cummin(tensor, dim)
 }
 
+#[inline]
 fn int_cummax(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_cummax(tensor, dim)
 }
 
+#[inline]
 fn int_argmax(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_argmax(tensor, dim)
 }
 
+#[inline]
 fn int_argtopk(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize, k: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_argtopk(tensor, dim, k)
 }
 
+#[inline]
 fn int_topk(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize, k: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_topk(tensor, dim, k)
 }
 
+#[inline]
 fn int_argmin(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_argmin(tensor, dim)
 }
 
+#[inline]
 fn int_max(tensor: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_max(tensor)
 }
 
+#[inline]
 fn int_max_dim(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_max_dim(tensor, dim)
 }
 
+#[inline]
 fn int_max_dim_with_indices(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> (::burn_backend::tensor::IntTensor<Self>, ::burn_backend::tensor::IntTensor<Self>) {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_max_dim_with_indices(tensor, dim)
 }
 
+#[inline]
 fn int_max_abs(tensor: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_max_abs(tensor)
 }
 
+#[inline]
 fn int_max_abs_dim(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_max_abs_dim(tensor, dim)
 }
 
+#[inline]
 fn int_min(tensor: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_min(tensor)
 }
 
+#[inline]
 fn int_min_dim(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_min_dim(tensor, dim)
 }
 
+#[inline]
 fn int_min_dim_with_indices(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize) -> (::burn_backend::tensor::IntTensor<Self>, ::burn_backend::tensor::IntTensor<Self>) {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_min_dim_with_indices(tensor, dim)
 }
 
+#[inline]
 fn int_abs(tensor: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_abs(tensor)
 }
 
+#[inline]
 fn int_transpose(tensor: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_transpose(tensor)
 }
 
+#[inline]
 fn int_swap_dims(tensor: ::burn_backend::tensor::IntTensor<Self>, dim1: usize, dim2: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_swap_dims(tensor, dim1, dim2)
 }
 
+#[inline]
 fn int_permute(tensor: ::burn_backend::tensor::IntTensor<Self>, axes: &[usize]) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_permute(tensor, axes)
 }
 
+#[inline]
 fn int_flip(tensor: ::burn_backend::tensor::IntTensor<Self>, axes: &[usize]) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_flip(tensor, axes)
 }
 
+#[inline]
 fn int_random(shape: ::burn_backend::Shape, distribution: ::burn_backend::Distribution, device: &::burn_backend::tensor::Device<Self>, dtype: ::burn_backend::IntDType) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_random(shape, distribution, device, dtype)
 }
 
+#[inline]
 fn int_arange_step(range: ::core::ops::Range<i64>, step: usize, device: &::burn_backend::tensor::Device<Self>, dtype: ::burn_backend::IntDType) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_arange_step(range, step, device, dtype)
 }
@@ -831,22 +952,27 @@ fn int_arange(range: ::core::ops::Range<i64>, device: &::burn_backend::tensor::D
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_arange(range, device, dtype)
 }
 
+#[inline]
 fn int_any(tensor: ::burn_backend::tensor::IntTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_any(tensor, out_dtype)
 }
 
+#[inline]
 fn int_any_dim(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_any_dim(tensor, dim, out_dtype)
 }
 
+#[inline]
 fn int_all(tensor: ::burn_backend::tensor::IntTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_all(tensor, out_dtype)
 }
 
+#[inline]
 fn int_all_dim(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_all_dim(tensor, dim, out_dtype)
 }
 
+#[inline]
 fn int_sign(tensor: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_sign(tensor)
 }
@@ -855,66 +981,82 @@ fn int_expand(tensor: ::burn_backend::tensor::IntTensor<Self>, shape: ::burn_bac
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_expand(tensor, shape)
 }
 
+#[inline]
 fn int_sort(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize, descending: bool) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_sort(tensor, dim, descending)
 }
 
+#[inline]
 fn int_sort_with_indices(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize, descending: bool) -> (::burn_backend::tensor::IntTensor<Self>, ::burn_backend::tensor::IntTensor<Self>) {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_sort_with_indices(tensor, dim, descending)
 }
 
+#[inline]
 fn int_argsort(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize, descending: bool) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_argsort(tensor, dim, descending)
 }
 
+#[inline]
 fn bitwise_and(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::bitwise_and(lhs, rhs)
 }
 
+#[inline]
 fn bitwise_and_scalar(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::bitwise_and_scalar(lhs, rhs)
 }
 
+#[inline]
 fn bitwise_or(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::bitwise_or(lhs, rhs)
 }
 
+#[inline]
 fn bitwise_or_scalar(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::bitwise_or_scalar(lhs, rhs)
 }
 
+#[inline]
 fn bitwise_xor(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::bitwise_xor(lhs, rhs)
 }
 
+#[inline]
 fn bitwise_xor_scalar(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::bitwise_xor_scalar(lhs, rhs)
 }
 
+#[inline]
 fn bitwise_not(tensor: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::bitwise_not(tensor)
 }
 
+#[inline]
 fn bitwise_left_shift(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::bitwise_left_shift(lhs, rhs)
 }
 
+#[inline]
 fn bitwise_left_shift_scalar(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::bitwise_left_shift_scalar(lhs, rhs)
 }
 
+#[inline]
 fn bitwise_right_shift(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::bitwise_right_shift(lhs, rhs)
 }
 
+#[inline]
 fn bitwise_right_shift_scalar(lhs: ::burn_backend::tensor::IntTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::bitwise_right_shift_scalar(lhs, rhs)
 }
 
+#[inline]
 fn int_cast(tensor: ::burn_backend::tensor::IntTensor<Self>, dtype: ::burn_backend::IntDType) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_cast(tensor, dtype)
 }
 
+#[inline]
 fn int_unfold(tensor: ::burn_backend::tensor::IntTensor<Self>, dim: usize, size: usize, step: usize) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_unfold(tensor, dim, size, step)
 }
@@ -933,6 +1075,7 @@ fn bool_ones(shape: ::burn_backend::Shape, device: &::burn_backend::tensor::Devi
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_ones(shape, device, dtype)
 }
 
+#[inline]
 fn bool_into_data(tensor: ::burn_backend::tensor::BoolTensor<Self>) -> impl ::core::future::Future<Output = Result<::burn_backend::TensorData, ::burn_backend::ExecutionError>> + Send {
     $crate::backend_compiled::boxed_future(<$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_into_data(tensor))
 }
@@ -941,6 +1084,7 @@ fn bool_from_data(data: ::burn_backend::TensorData, device: &::burn_backend::ten
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_from_data(data, device)
 }
 
+#[inline]
 fn bool_into_int(tensor: ::burn_backend::tensor::BoolTensor<Self>, out_dtype: ::burn_backend::IntDType) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_into_int(tensor, out_dtype)
 }
@@ -953,34 +1097,42 @@ fn bool_device(tensor: &::burn_backend::tensor::BoolTensor<Self>) -> ::burn_back
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_device(tensor)
 }
 
+#[inline]
 fn bool_to_device(tensor: ::burn_backend::tensor::BoolTensor<Self>, device: &::burn_backend::tensor::Device<Self>) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_to_device(tensor, device)
 }
 
+#[inline]
 fn bool_reshape(tensor: ::burn_backend::tensor::BoolTensor<Self>, shape: ::burn_backend::Shape) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_reshape(tensor, shape)
 }
 
+#[inline]
 fn bool_slice(tensor: ::burn_backend::tensor::BoolTensor<Self>, slices: &[::burn_backend::Slice]) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_slice(tensor, slices)
 }
 
+#[inline]
 fn bool_slice_assign(tensor: ::burn_backend::tensor::BoolTensor<Self>, slices: &[::burn_backend::Slice], value: ::burn_backend::tensor::BoolTensor<Self>) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_slice_assign(tensor, slices, value)
 }
 
+#[inline]
 fn bool_mask_where(tensor: ::burn_backend::tensor::BoolTensor<Self>, mask: ::burn_backend::tensor::BoolTensor<Self>, value: ::burn_backend::tensor::BoolTensor<Self>) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_mask_where(tensor, mask, value)
 }
 
+#[inline]
 fn bool_mask_fill(tensor: ::burn_backend::tensor::BoolTensor<Self>, mask: ::burn_backend::tensor::BoolTensor<Self>, value: ::burn_backend::Scalar) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_mask_fill(tensor, mask, value)
 }
 
+#[inline]
 fn bool_gather(dim: usize, tensor: ::burn_backend::tensor::BoolTensor<Self>, indices: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_gather(dim, tensor, indices)
 }
 
+#[inline]
 fn bool_scatter_or(dim: usize, tensor: ::burn_backend::tensor::BoolTensor<Self>, indices: ::burn_backend::tensor::IntTensor<Self>, value: ::burn_backend::tensor::BoolTensor<Self>) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_scatter_or(dim, tensor, indices, value)
 }
@@ -989,10 +1141,12 @@ fn bool_select(tensor: ::burn_backend::tensor::BoolTensor<Self>, dim: usize, ind
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_select(tensor, dim, indices)
 }
 
+#[inline]
 fn bool_select_or(tensor: ::burn_backend::tensor::BoolTensor<Self>, dim: usize, indices: ::burn_backend::tensor::IntTensor<Self>, value: ::burn_backend::tensor::BoolTensor<Self>) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_select_or(tensor, dim, indices, value)
 }
 
+#[inline]
 fn bool_repeat_dim(tensor: ::burn_backend::tensor::BoolTensor<Self>, dim: usize, times: usize) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_repeat_dim(tensor, dim, times)
 }
@@ -1001,6 +1155,7 @@ fn bool_cat(tensors: Vec<::burn_backend::tensor::BoolTensor<Self>>, dim: usize) 
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_cat(tensors, dim)
 }
 
+#[inline]
 fn bool_equal(lhs: ::burn_backend::tensor::BoolTensor<Self>, rhs: ::burn_backend::tensor::BoolTensor<Self>) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_equal(lhs, rhs)
 }
@@ -1009,10 +1164,12 @@ fn bool_not_equal(lhs: ::burn_backend::tensor::BoolTensor<Self>, rhs: ::burn_bac
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_not_equal(lhs, rhs)
 }
 
+#[inline]
 fn bool_equal_elem(lhs: ::burn_backend::tensor::BoolTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_equal_elem(lhs, rhs)
 }
 
+#[inline]
 fn bool_not_equal_elem(lhs: ::burn_backend::tensor::BoolTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_not_equal_elem(lhs, rhs)
 }
@@ -1029,10 +1186,12 @@ fn bool_or(lhs: ::burn_backend::tensor::BoolTensor<Self>, rhs: ::burn_backend::t
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_or(lhs, rhs)
 }
 
+#[inline]
 fn bool_xor(lhs: ::burn_backend::tensor::BoolTensor<Self>, rhs: ::burn_backend::tensor::BoolTensor<Self>) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_xor(lhs, rhs)
 }
 
+#[inline]
 fn bool_transpose(tensor: ::burn_backend::tensor::BoolTensor<Self>) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_transpose(tensor)
 }
@@ -1041,10 +1200,12 @@ fn bool_swap_dims(tensor: ::burn_backend::tensor::BoolTensor<Self>, dim1: usize,
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_swap_dims(tensor, dim1, dim2)
 }
 
+#[inline]
 fn bool_permute(tensor: ::burn_backend::tensor::BoolTensor<Self>, axes: &[usize]) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_permute(tensor, axes)
 }
 
+#[inline]
 fn bool_flip(tensor: ::burn_backend::tensor::BoolTensor<Self>, axes: &[usize]) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_flip(tensor, axes)
 }
@@ -1053,26 +1214,32 @@ fn bool_any(tensor: ::burn_backend::tensor::BoolTensor<Self>) -> ::burn_backend:
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_any(tensor)
 }
 
+#[inline]
 fn bool_any_dim(tensor: ::burn_backend::tensor::BoolTensor<Self>, dim: usize) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_any_dim(tensor, dim)
 }
 
+#[inline]
 fn bool_all(tensor: ::burn_backend::tensor::BoolTensor<Self>) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_all(tensor)
 }
 
+#[inline]
 fn bool_all_dim(tensor: ::burn_backend::tensor::BoolTensor<Self>, dim: usize) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_all_dim(tensor, dim)
 }
 
+#[inline]
 fn bool_argwhere(tensor: ::burn_backend::tensor::BoolTensor<Self>, out_dtype: ::burn_backend::IntDType) -> impl ::core::future::Future<Output = ::burn_backend::tensor::IntTensor<Self>> + 'static + Send {
     $crate::backend_compiled::boxed_future(<$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_argwhere(tensor, out_dtype))
 }
 
+#[inline]
 fn bool_expand(tensor: ::burn_backend::tensor::BoolTensor<Self>, shape: ::burn_backend::Shape) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_expand(tensor, shape)
 }
 
+#[inline]
 fn bool_unfold(tensor: ::burn_backend::tensor::BoolTensor<Self>, dim: usize, size: usize, step: usize) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_unfold(tensor, dim, size, step)
 }
@@ -1083,10 +1250,12 @@ fn q_from_data(data: ::burn_backend::TensorData, device: &::burn_backend::tensor
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_from_data(data, device)
 }
 
+#[inline]
 fn quantize(tensor: ::burn_backend::tensor::FloatTensor<Self>, scheme: &::burn_backend::quantization::QuantScheme, qparams: ::burn_backend::quantization::QuantizationParametersPrimitive<Self>) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::quantize(tensor, scheme, $crate::backend_compiled::recast(qparams))
 }
 
+#[inline]
 fn quantize_dynamic(tensor: ::burn_backend::tensor::FloatTensor<Self>, scheme: &::burn_backend::quantization::QuantScheme) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::quantize_dynamic(tensor, scheme)
 }
@@ -1111,6 +1280,7 @@ fn q_into_data(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> impl ::
     $crate::backend_compiled::boxed_future(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_into_data(tensor))
 }
 
+#[inline]
 fn q_detach(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_detach(tensor)
 }
@@ -1123,6 +1293,7 @@ fn q_is_require_grad(_tensor: &::burn_backend::tensor::QuantizedTensor<Self>) ->
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_is_require_grad(_tensor)
 }
 
+#[inline]
 fn q_expand(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, shape: ::burn_backend::Shape) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_expand(tensor, shape)
 }
@@ -1143,6 +1314,7 @@ fn q_flip(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, axes: &[usize])
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_flip(tensor, axes)
 }
 
+#[inline]
 fn q_select(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize, indices: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_select(tensor, dim, indices)
 }
@@ -1151,6 +1323,7 @@ fn q_slice(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, slices: &[::bu
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_slice(tensor, slices)
 }
 
+#[inline]
 fn q_gather(dim: usize, tensor: ::burn_backend::tensor::QuantizedTensor<Self>, indices: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_gather(dim, tensor, indices)
 }
@@ -1167,6 +1340,7 @@ fn q_add_scalar(lhs: ::burn_backend::tensor::QuantizedTensor<Self>, rhs: ::burn_
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_add_scalar(lhs, rhs))
 }
 
+#[inline]
 fn q_clamp_min(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, min: ::burn_backend::Scalar) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_clamp_min(tensor, min))
 }
@@ -1175,6 +1349,7 @@ fn q_clamp_max(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, max: ::bur
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_clamp_max(tensor, max))
 }
 
+#[inline]
 fn q_clamp(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, min: ::burn_backend::Scalar, max: ::burn_backend::Scalar) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_clamp(tensor, min, max))
 }
@@ -1183,6 +1358,7 @@ fn q_sub(lhs: ::burn_backend::tensor::QuantizedTensor<Self>, rhs: ::burn_backend
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_sub(lhs, rhs))
 }
 
+#[inline]
 fn q_sub_scalar(lhs: ::burn_backend::tensor::QuantizedTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_sub_scalar(lhs, rhs))
 }
@@ -1207,10 +1383,12 @@ fn q_matmul(lhs: ::burn_backend::TensorPrimitive<Self>, rhs: ::burn_backend::Ten
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_matmul($crate::backend_compiled::recast(lhs), $crate::backend_compiled::recast(rhs)))
 }
 
+#[inline]
 fn q_neg(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_neg(tensor))
 }
 
+#[inline]
 fn q_recip(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_recip(tensor))
 }
@@ -1223,10 +1401,12 @@ fn q_sum_dim(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize) 
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_sum_dim(tensor, dim))
 }
 
+#[inline]
 fn q_prod(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_prod(tensor))
 }
 
+#[inline]
 fn q_prod_dim(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_prod_dim(tensor, dim))
 }
@@ -1239,82 +1419,102 @@ fn q_mean_dim(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize)
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_mean_dim(tensor, dim))
 }
 
+#[inline]
 fn q_cumsum(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_cumsum(tensor, dim))
 }
 
+#[inline]
 fn q_cumprod(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_cumprod(tensor, dim))
 }
 
+#[inline]
 fn q_cummin(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_cummin(tensor, dim))
 }
 
+#[inline]
 fn q_cummax(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_cummax(tensor, dim))
 }
 
+#[inline]
 fn q_exp(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_exp(tensor))
 }
 
+#[inline]
 fn q_log(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_log(tensor))
 }
 
+#[inline]
 fn q_log1p(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_log1p(tensor))
 }
 
+#[inline]
 fn q_powf(lhs: ::burn_backend::tensor::QuantizedTensor<Self>, rhs: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_powf(lhs, rhs))
 }
 
+#[inline]
 fn q_powi(lhs: ::burn_backend::tensor::QuantizedTensor<Self>, rhs: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_powi(lhs, rhs))
 }
 
+#[inline]
 fn q_powi_scalar(lhs: ::burn_backend::tensor::QuantizedTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_powi_scalar(lhs, rhs))
 }
 
+#[inline]
 fn q_powf_scalar(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, value: ::burn_backend::Scalar) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_powf_scalar(tensor, value))
 }
 
+#[inline]
 fn q_sqrt(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_sqrt(tensor))
 }
 
+#[inline]
 fn q_abs(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_abs(tensor)
 }
 
+#[inline]
 fn q_cos(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_cos(tensor))
 }
 
+#[inline]
 fn q_sin(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_sin(tensor))
 }
 
+#[inline]
 fn q_tan(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_tan(tensor))
 }
 
+#[inline]
 fn q_cosh(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_cosh(tensor))
 }
 
+#[inline]
 fn q_sinh(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_sinh(tensor))
 }
 
+#[inline]
 fn q_tanh(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_tanh(tensor))
 }
 
+#[inline]
 fn q_erf(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_erf(tensor))
 }
@@ -1327,18 +1527,22 @@ fn q_argmax(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize, o
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_argmax(tensor, dim, out_dtype)
 }
 
+#[inline]
 fn q_argtopk(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize, k: usize, out_dtype: ::burn_backend::IntDType) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_argtopk(tensor, dim, k, out_dtype)
 }
 
+#[inline]
 fn q_topk(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize, k: usize) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_topk(tensor, dim, k)
 }
 
+#[inline]
 fn q_argmin(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize, out_dtype: ::burn_backend::IntDType) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_argmin(tensor, dim, out_dtype)
 }
 
+#[inline]
 fn q_max(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_max(tensor)
 }
@@ -1347,54 +1551,67 @@ fn q_max_dim(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize) 
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_max_dim(tensor, dim)
 }
 
+#[inline]
 fn q_max_dim_with_indices(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize, out_dtype: ::burn_backend::IntDType) -> (::burn_backend::tensor::QuantizedTensor<Self>, ::burn_backend::tensor::IntTensor<Self>) {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_max_dim_with_indices(tensor, dim, out_dtype)
 }
 
+#[inline]
 fn q_min(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_min(tensor)
 }
 
+#[inline]
 fn q_min_dim(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_min_dim(tensor, dim)
 }
 
+#[inline]
 fn q_min_dim_with_indices(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize, out_dtype: ::burn_backend::IntDType) -> (::burn_backend::tensor::QuantizedTensor<Self>, ::burn_backend::tensor::IntTensor<Self>) {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_min_dim_with_indices(tensor, dim, out_dtype)
 }
 
+#[inline]
 fn q_max_abs(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_max_abs(tensor)
 }
 
+#[inline]
 fn q_max_abs_dim(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_max_abs_dim(tensor, dim)
 }
 
+#[inline]
 fn q_any(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_any(tensor, out_dtype)
 }
 
+#[inline]
 fn q_any_dim(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_any_dim(tensor, dim, out_dtype)
 }
 
+#[inline]
 fn q_all(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_all(tensor, out_dtype)
 }
 
+#[inline]
 fn q_all_dim(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize, out_dtype: ::burn_backend::BoolDType) -> ::burn_backend::tensor::BoolTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_all_dim(tensor, dim, out_dtype)
 }
 
+#[inline]
 fn q_sort(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize, descending: bool) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_sort(tensor, dim, descending)
 }
 
+#[inline]
 fn q_sort_with_indices(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize, descending: bool, out_dtype: ::burn_backend::IntDType) -> (::burn_backend::tensor::QuantizedTensor<Self>, ::burn_backend::tensor::IntTensor<Self>) {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_sort_with_indices(tensor, dim, descending, out_dtype)
 }
 
+#[inline]
 fn q_argsort(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, dim: usize, descending: bool, out_dtype: ::burn_backend::IntDType) -> ::burn_backend::tensor::IntTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_argsort(tensor, dim, descending, out_dtype)
 }
@@ -1425,18 +1642,22 @@ fn linear_bias_backward(output_grad: ::burn_backend::tensor::FloatTensor<Self>) 
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::linear_bias_backward(output_grad)
 }
 
+#[inline]
 fn conv1d(x: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, bias: Option<::burn_backend::tensor::FloatTensor<Self>>, options: ::burn_backend::ops::ConvOptions<1>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv1d(x, weight, bias, options)
 }
 
+#[inline]
 fn conv1d_x_backward(x: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>, options: ::burn_backend::ops::ConvOptions<1>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv1d_x_backward(x, weight, output_grad, options)
 }
 
+#[inline]
 fn conv1d_weight_backward(x: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>, options: ::burn_backend::ops::ConvOptions<1>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv1d_weight_backward(x, weight, output_grad, options)
 }
 
+#[inline]
 fn conv1d_bias_backward(x: ::burn_backend::tensor::FloatTensor<Self>, bias: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv1d_bias_backward(x, bias, output_grad)
 }
@@ -1457,176 +1678,219 @@ fn conv2d_bias_backward(x: ::burn_backend::tensor::FloatTensor<Self>, bias: ::bu
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv2d_bias_backward(x, bias, output_grad)
 }
 
+#[inline]
 fn deform_conv2d(x: ::burn_backend::tensor::FloatTensor<Self>, offset: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, mask: Option<::burn_backend::tensor::FloatTensor<Self>>, bias: Option<::burn_backend::tensor::FloatTensor<Self>>, options: ::burn_backend::ops::DeformConvOptions<2>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::deform_conv2d(x, offset, weight, mask, bias, options)
 }
 
+#[inline]
 fn deform_conv2d_backward(x: ::burn_backend::tensor::FloatTensor<Self>, offset: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, mask: Option<::burn_backend::tensor::FloatTensor<Self>>, bias: Option<::burn_backend::tensor::FloatTensor<Self>>, output_grad: ::burn_backend::tensor::FloatTensor<Self>, options: ::burn_backend::ops::DeformConvOptions<2>) -> ::burn_backend::ops::DeformConv2dBackward<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::ModuleOps<$inner>>::deform_conv2d_backward(x, offset, weight, mask, bias, output_grad, options))
 }
 
+#[inline]
 fn conv3d(x: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, bias: Option<::burn_backend::tensor::FloatTensor<Self>>, options: ::burn_backend::ops::ConvOptions<3>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv3d(x, weight, bias, options)
 }
 
+#[inline]
 fn conv3d_x_backward(x: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>, options: ::burn_backend::ops::ConvOptions<3>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv3d_x_backward(x, weight, output_grad, options)
 }
 
+#[inline]
 fn conv3d_weight_backward(x: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>, options: ::burn_backend::ops::ConvOptions<3>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv3d_weight_backward(x, weight, output_grad, options)
 }
 
+#[inline]
 fn conv3d_bias_backward(x: ::burn_backend::tensor::FloatTensor<Self>, bias: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv3d_bias_backward(x, bias, output_grad)
 }
 
+#[inline]
 fn conv_transpose1d(x: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, bias: Option<::burn_backend::tensor::FloatTensor<Self>>, options: ::burn_backend::ops::ConvTransposeOptions<1>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv_transpose1d(x, weight, bias, options)
 }
 
+#[inline]
 fn conv_transpose1d_x_backward(weight: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>, options: ::burn_backend::ops::ConvTransposeOptions<1>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv_transpose1d_x_backward(weight, output_grad, options)
 }
 
+#[inline]
 fn conv_transpose1d_weight_backward(x: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>, options: ::burn_backend::ops::ConvTransposeOptions<1>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv_transpose1d_weight_backward(x, weight, output_grad, options)
 }
 
+#[inline]
 fn conv_transpose1d_bias_backward(x: ::burn_backend::tensor::FloatTensor<Self>, bias: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv_transpose1d_bias_backward(x, bias, output_grad)
 }
 
+#[inline]
 fn conv_transpose2d(x: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, bias: Option<::burn_backend::tensor::FloatTensor<Self>>, options: ::burn_backend::ops::ConvTransposeOptions<2>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv_transpose2d(x, weight, bias, options)
 }
 
+#[inline]
 fn conv_transpose2d_x_backward(weight: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>, options: ::burn_backend::ops::ConvTransposeOptions<2>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv_transpose2d_x_backward(weight, output_grad, options)
 }
 
+#[inline]
 fn conv_transpose2d_weight_backward(x: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>, options: ::burn_backend::ops::ConvTransposeOptions<2>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv_transpose2d_weight_backward(x, weight, output_grad, options)
 }
 
+#[inline]
 fn conv_transpose2d_bias_backward(x: ::burn_backend::tensor::FloatTensor<Self>, bias: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv_transpose2d_bias_backward(x, bias, output_grad)
 }
 
+#[inline]
 fn conv_transpose3d(x: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, bias: Option<::burn_backend::tensor::FloatTensor<Self>>, options: ::burn_backend::ops::ConvTransposeOptions<3>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv_transpose3d(x, weight, bias, options)
 }
 
+#[inline]
 fn conv_transpose3d_x_backward(weight: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>, options: ::burn_backend::ops::ConvTransposeOptions<3>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv_transpose3d_x_backward(weight, output_grad, options)
 }
 
+#[inline]
 fn conv_transpose3d_weight_backward(x: ::burn_backend::tensor::FloatTensor<Self>, weight: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>, options: ::burn_backend::ops::ConvTransposeOptions<3>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv_transpose3d_weight_backward(x, weight, output_grad, options)
 }
 
+#[inline]
 fn conv_transpose3d_bias_backward(x: ::burn_backend::tensor::FloatTensor<Self>, bias: ::burn_backend::tensor::FloatTensor<Self>, output_grad: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::conv_transpose3d_bias_backward(x, bias, output_grad)
 }
 
+#[inline]
 fn unfold4d(x: ::burn_backend::tensor::FloatTensor<Self>, kernel_size: [usize; 2], options: ::burn_backend::ops::UnfoldOptions) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::unfold4d(x, kernel_size, options)
 }
 
+#[inline]
 fn avg_pool1d(x: ::burn_backend::tensor::FloatTensor<Self>, kernel_size: usize, stride: usize, padding: usize, count_include_pad: bool, ceil_mode: bool) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::avg_pool1d(x, kernel_size, stride, padding, count_include_pad, ceil_mode)
 }
 
+#[inline]
 fn avg_pool1d_backward(x: ::burn_backend::tensor::FloatTensor<Self>, grad: ::burn_backend::tensor::FloatTensor<Self>, kernel_size: usize, stride: usize, padding: usize, count_include_pad: bool, ceil_mode: bool) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::avg_pool1d_backward(x, grad, kernel_size, stride, padding, count_include_pad, ceil_mode)
 }
 
+#[inline]
 fn avg_pool2d(x: ::burn_backend::tensor::FloatTensor<Self>, kernel_size: [usize; 2], stride: [usize; 2], padding: [usize; 2], count_include_pad: bool, ceil_mode: bool) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::avg_pool2d(x, kernel_size, stride, padding, count_include_pad, ceil_mode)
 }
 
+#[inline]
 fn avg_pool2d_backward(x: ::burn_backend::tensor::FloatTensor<Self>, grad: ::burn_backend::tensor::FloatTensor<Self>, kernel_size: [usize; 2], stride: [usize; 2], padding: [usize; 2], count_include_pad: bool, ceil_mode: bool) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::avg_pool2d_backward(x, grad, kernel_size, stride, padding, count_include_pad, ceil_mode)
 }
 
+#[inline]
 fn adaptive_avg_pool2d(x: ::burn_backend::tensor::FloatTensor<Self>, output_size: [usize; 2]) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::adaptive_avg_pool2d(x, output_size)
 }
 
+#[inline]
 fn adaptive_avg_pool2d_backward(x: ::burn_backend::tensor::FloatTensor<Self>, grad: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::adaptive_avg_pool2d_backward(x, grad)
 }
 
+#[inline]
 fn adaptive_avg_pool1d(x: ::burn_backend::tensor::FloatTensor<Self>, output_size: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::adaptive_avg_pool1d(x, output_size)
 }
 
+#[inline]
 fn adaptive_avg_pool1d_backward(x: ::burn_backend::tensor::FloatTensor<Self>, grad: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::adaptive_avg_pool1d_backward(x, grad)
 }
 
+#[inline]
 fn max_pool1d(x: ::burn_backend::tensor::FloatTensor<Self>, kernel_size: usize, stride: usize, padding: usize, dilation: usize, ceil_mode: bool) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode)
 }
 
+#[inline]
 fn max_pool1d_with_indices(x: ::burn_backend::tensor::FloatTensor<Self>, kernel_size: usize, stride: usize, padding: usize, dilation: usize, ceil_mode: bool) -> ::burn_backend::ops::MaxPool1dWithIndices<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::ModuleOps<$inner>>::max_pool1d_with_indices(x, kernel_size, stride, padding, dilation, ceil_mode))
 }
 
+#[inline]
 fn max_pool1d_with_indices_backward(x: ::burn_backend::tensor::FloatTensor<Self>, kernel_size: usize, stride: usize, padding: usize, dilation: usize, ceil_mode: bool, output_grad: ::burn_backend::tensor::FloatTensor<Self>, indices: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::ops::MaxPool1dBackward<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::ModuleOps<$inner>>::max_pool1d_with_indices_backward(x, kernel_size, stride, padding, dilation, ceil_mode, output_grad, indices))
 }
 
+#[inline]
 fn max_pool2d(x: ::burn_backend::tensor::FloatTensor<Self>, kernel_size: [usize; 2], stride: [usize; 2], padding: [usize; 2], dilation: [usize; 2], ceil_mode: bool) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)
 }
 
+#[inline]
 fn max_pool2d_with_indices(x: ::burn_backend::tensor::FloatTensor<Self>, kernel_size: [usize; 2], stride: [usize; 2], padding: [usize; 2], dilation: [usize; 2], ceil_mode: bool) -> ::burn_backend::ops::MaxPool2dWithIndices<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::ModuleOps<$inner>>::max_pool2d_with_indices(x, kernel_size, stride, padding, dilation, ceil_mode))
 }
 
+#[inline]
 fn max_pool2d_with_indices_backward(x: ::burn_backend::tensor::FloatTensor<Self>, kernel_size: [usize; 2], stride: [usize; 2], padding: [usize; 2], dilation: [usize; 2], ceil_mode: bool, output_grad: ::burn_backend::tensor::FloatTensor<Self>, indices: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::ops::MaxPool2dBackward<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::ModuleOps<$inner>>::max_pool2d_with_indices_backward(x, kernel_size, stride, padding, dilation, ceil_mode, output_grad, indices))
 }
 
+#[inline]
 fn interpolate(x: ::burn_backend::tensor::FloatTensor<Self>, output_size: [usize; 2], options: ::burn_backend::ops::InterpolateOptions) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::interpolate(x, output_size, options)
 }
 
+#[inline]
 fn interpolate_backward(x: ::burn_backend::tensor::FloatTensor<Self>, grad: ::burn_backend::tensor::FloatTensor<Self>, output_size: [usize; 2], options: ::burn_backend::ops::InterpolateOptions) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::interpolate_backward(x, grad, output_size, options)
 }
 
+#[inline]
 fn attention(query: ::burn_backend::tensor::FloatTensor<Self>, key: ::burn_backend::tensor::FloatTensor<Self>, value: ::burn_backend::tensor::FloatTensor<Self>, mask: Option<::burn_backend::tensor::BoolTensor<Self>>, attn_bias: Option<::burn_backend::tensor::FloatTensor<Self>>, options: ::burn_backend::ops::AttentionModuleOptions) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::attention(query, key, value, mask, attn_bias, options)
 }
 
+#[inline]
 fn layer_norm(tensor: ::burn_backend::tensor::FloatTensor<Self>, gamma: ::burn_backend::tensor::FloatTensor<Self>, beta: Option<::burn_backend::tensor::FloatTensor<Self>>, epsilon: f64) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::layer_norm(tensor, gamma, beta, epsilon)
 }
 
+#[inline]
 fn ctc_loss(log_probs: ::burn_backend::tensor::FloatTensor<Self>, targets: ::burn_backend::tensor::IntTensor<Self>, input_lengths: ::burn_backend::tensor::IntTensor<Self>, target_lengths: ::burn_backend::tensor::IntTensor<Self>, blank: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::ctc_loss(log_probs, targets, input_lengths, target_lengths, blank)
 }
 
+#[inline]
 fn has_ctc_loss_backward() -> bool {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::has_ctc_loss_backward()
 }
 
+#[inline]
 fn ctc_loss_backward(_log_probs: ::burn_backend::tensor::FloatTensor<Self>, _targets: ::burn_backend::tensor::IntTensor<Self>, _input_lengths: ::burn_backend::tensor::IntTensor<Self>, _target_lengths: ::burn_backend::tensor::IntTensor<Self>, _grad_loss: ::burn_backend::tensor::FloatTensor<Self>, _blank: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::ctc_loss_backward(_log_probs, _targets, _input_lengths, _target_lengths, _grad_loss, _blank)
 }
 
+#[inline]
 fn rfft(signal: ::burn_backend::tensor::FloatTensor<Self>, dim: usize, n: Option<usize>) -> (::burn_backend::tensor::FloatTensor<Self>, ::burn_backend::tensor::FloatTensor<Self>) {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::rfft(signal, dim, n)
 }
 
+#[inline]
 fn irfft(spectrum_re: ::burn_backend::tensor::FloatTensor<Self>, spectrum_im: ::burn_backend::tensor::FloatTensor<Self>, dim: usize, n: Option<usize>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ModuleOps<$inner>>::irfft(spectrum_re, spectrum_im, dim, n)
 }
 
 }
 impl ::burn_backend::ops::ActivationOps<$name> for $name {
+#[inline]
 fn leaky_relu(tensor: ::burn_backend::tensor::FloatTensor<Self>, negative_slope: ::burn_backend::Scalar) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::leaky_relu(tensor, negative_slope)
 }
@@ -1643,6 +1907,7 @@ fn gelu(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::te
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::gelu(tensor)
 }
 
+#[inline]
 fn prelu(tensor: ::burn_backend::tensor::FloatTensor<Self>, alpha: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::prelu(tensor, alpha)
 }
@@ -1659,32 +1924,39 @@ fn sigmoid_backward(output: ::burn_backend::tensor::FloatTensor<Self>, grad: ::b
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::sigmoid_backward(output, grad)
 }
 
+#[inline]
 fn hard_sigmoid(tensor: ::burn_backend::tensor::FloatTensor<Self>, alpha: ::burn_backend::Scalar, beta: ::burn_backend::Scalar) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::hard_sigmoid(tensor, alpha, beta)
 }
 
+#[inline]
 fn log_sigmoid(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::log_sigmoid(tensor)
 }
 
+#[inline]
 fn softmax(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::softmax(tensor, dim)
 }
 
+#[inline]
 fn log_softmax(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::log_softmax(tensor, dim)
 }
 
+#[inline]
 fn softmin(tensor: ::burn_backend::tensor::FloatTensor<Self>, dim: usize) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::softmin(tensor, dim)
 }
 
+#[inline]
 fn log_sigmoid_backward(x: ::burn_backend::tensor::FloatTensor<Self>, grad: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::log_sigmoid_backward(x, grad)
 }
 
 }
 impl ::burn_backend::ops::TransactionOps<$name> for $name {
+#[inline]
 fn tr_execute(transaction: ::burn_backend::ops::TransactionPrimitive<Self>) -> impl ::core::future::Future<Output = Result<::burn_backend::ops::TransactionPrimitiveData, ::burn_backend::ExecutionError>> + Send {
     $crate::backend_compiled::boxed_future(<$inner as ::burn_backend::ops::TransactionOps<$inner>>::tr_execute($crate::backend_compiled::recast(transaction)))
 }
@@ -1699,6 +1971,7 @@ fn memory_persistent_allocations< Output: Send, Input: Send, Func: Fn(Input) -> 
     <$inner as ::burn_backend::Backend>::memory_persistent_allocations(device, input, func)
 }
 
+#[inline]
 fn memory_cleanup(device: &Self::Device)  {
     <$inner as ::burn_backend::Backend>::memory_cleanup(device)
 }
@@ -1715,6 +1988,7 @@ fn sync(_device: &Self::Device) -> Result<(), ::burn_backend::ExecutionError> {
     <$inner as ::burn_backend::Backend>::sync(_device)
 }
 
+#[inline]
 fn staging<'a, Iter>(_data: Iter, _device: &Self::Device) where Iter: Iterator<Item = &'a mut ::burn_backend::TensorData>, {
     <$inner as ::burn_backend::Backend>::staging(_data, _device)
 }
@@ -1723,10 +1997,12 @@ fn supports_dtype(device: &Self::Device, dtype: ::burn_backend::DType) -> bool {
     <$inner as ::burn_backend::Backend>::supports_dtype(device, dtype)
 }
 
+#[inline]
 fn dtype_usage(device: &Self::Device, dtype: ::burn_backend::DType) -> ::burn_backend::DTypeUsageSet {
     <$inner as ::burn_backend::Backend>::dtype_usage(device, dtype)
 }
 
+#[inline]
 fn device_count(type_id: u16) -> usize {
     <$inner as ::burn_backend::Backend>::device_count(type_id)
 }
