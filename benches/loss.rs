@@ -1,5 +1,5 @@
-//! Criterion benches of the loss core on ndarray, for day-to-day work. The workloads
-//! compared with PyTorch live in `examples/bench.rs`.
+//! Criterion benches of the loss core on ndarray, for day-to-day work (`cargo bench --features
+//! criterion`). The workloads compared with PyTorch live in `examples/bench.rs`.
 
 use burn::tensor::{Distribution, Int, Tensor};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};

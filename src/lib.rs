@@ -42,9 +42,9 @@
 //! same id), built on the device only where an objective needs them. Statistics and the
 //! non-finite check are read back every few steps, not every step.
 //!
-//! The backend is a type parameter: `Autodiff<NdArray>` on the CPU,
-//! [`backend::WgpuAutodiff`] on the GPU (feature `wgpu`: Burn's `Wgpu` with its operations
-//! compiled inside this crate, so your program does not compile its kernels again),
+//! The backend is a type parameter: [`backend::NdArrayAutodiff`] on the CPU and
+//! [`backend::WgpuAutodiff`] on the GPU (feature `wgpu`), Burn's `NdArray` and `Wgpu` with
+//! their operations compiled inside this crate, so your program does not compile them again;
 //! `Autodiff<Flex>` (feature `flex`), `Autodiff<Cuda>` on NVIDIA GPUs (feature `cuda`). A
 //! program that only picks the backend at run time calls [`launch`], whose recipes are
 //! compiled once inside this crate for every backend built in, instead of once per binary;

@@ -77,7 +77,7 @@ impl FromStr for SequenceNegatives {
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::{Int, Tensor};
 /// use infonce::cpc::{SequenceNegatives, SequenceSampler};
 /// use infonce::sampler::{Embeddings, RowIds};
@@ -86,7 +86,7 @@ impl FromStr for SequenceNegatives {
 /// let device = Default::default();
 /// // K = 1, two sequences (7, 8) with two predicted positions (1, 2) each.
 /// let ids = RowIds::default().with_sequence_position(vec![7, 7, 8, 8], vec![1, 2, 1, 2]);
-/// let e = Embeddings::<NdArray>::new(Tensor::zeros([4, 3], &device), Tensor::zeros([4, 3], &device))
+/// let e = Embeddings::<PrebuiltNdArray>::new(Tensor::zeros([4, 3], &device), Tensor::zeros([4, 3], &device))
 ///     .with_rows(ids.to_device(&device));
 /// let set = SequenceSampler::new(1, SequenceNegatives::SameStep).candidates(e).unwrap();
 /// let valid = set.valid.unwrap().to_pair_mask([4, 4], &device).unwrap();

@@ -47,13 +47,13 @@ impl StepCriticsConfig {
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::Tensor;
 /// use infonce::cpc::StepCriticsConfig;
 /// use infonce::Critic;
 ///
 /// let device = Default::default();
-/// let critics = StepCriticsConfig::new(3, 4, 5).init::<NdArray>(&device).unwrap();
+/// let critics = StepCriticsConfig::new(3, 4, 5).init::<PrebuiltNdArray>(&device).unwrap();
 /// let s = critics.try_log_scores(Tensor::ones([6, 4], &device), Tensor::ones([7, 5], &device));
 /// assert_eq!(s.unwrap().dims(), [6, 7]); // 3 blocks of 2 rows
 /// assert!(critics.try_log_scores(Tensor::ones([5, 4], &device), Tensor::ones([7, 5], &device)).is_err());

@@ -37,7 +37,7 @@ use crate::{Error, Result};
 /// }
 ///
 /// let device = Default::default();
-/// let critic = NegativeDistance::<burn::backend::NdArray> { backend: Default::default() };
+/// let critic = NegativeDistance::<infonce::backend::PrebuiltNdArray> { backend: Default::default() };
 /// let s = critic.log_scores(Tensor::ones([2, 3], &device), Tensor::ones([5, 3], &device));
 /// assert_eq!(s.dims(), [2, 5]);
 /// ```

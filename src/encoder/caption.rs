@@ -61,13 +61,13 @@ impl CaptionEncoderConfig {
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::{Int, Tensor};
 /// use infonce::encoder::{CaptionEncoderConfig, Encoder};
 ///
 /// let device = Default::default();
-/// let text = CaptionEncoderConfig::new(30, 6).init::<NdArray>(&device).unwrap();
-/// let captions = Tensor::<NdArray, 2, Int>::from_ints([[1, 4, 12, 0, 0, 0]], &device);
+/// let text = CaptionEncoderConfig::new(30, 6).init::<PrebuiltNdArray>(&device).unwrap();
+/// let captions = Tensor::<PrebuiltNdArray, 2, Int>::from_ints([[1, 4, 12, 0, 0, 0]], &device);
 /// assert_eq!(text.encode(captions).dims(), [1, 64]);
 /// assert!(text.check_tokens(&[[1, 4, 30, 0, 0, 0]]).is_err()); // 30 is outside the vocabulary
 /// ```

@@ -16,14 +16,14 @@ use burn::tensor::{Tensor, activation::relu, backend::Backend};
 ///
 /// # Example
 /// ```
-/// use burn::backend::{Autodiff, NdArray};
+/// use infonce::backend::NdArrayAutodiff;
 /// use burn::nn::BatchNormConfig;
 /// use burn::tensor::Tensor;
 /// use infonce::encoder::batch_norm_nhwc;
 ///
 /// let device = Default::default();
-/// let norm = BatchNormConfig::new(1).init::<Autodiff<NdArray>>(&device);
-/// let x = Tensor::<Autodiff<NdArray>, 4>::from_floats([[[[1.0], [3.0]]]], &device);
+/// let norm = BatchNormConfig::new(1).init::<NdArrayAutodiff>(&device);
+/// let x = Tensor::<NdArrayAutodiff, 4>::from_floats([[[[1.0], [3.0]]]], &device);
 /// // Training: mean 2, variance 1, so ±1 (up to ε); γ = 1, β = 0 at initialisation.
 /// let y: Vec<f32> = batch_norm_nhwc(&norm, x).into_data().to_vec().unwrap();
 /// assert!((y[0] + 1.0).abs() < 1e-4 && (y[1] - 1.0).abs() < 1e-4);
@@ -79,13 +79,13 @@ fn host_batch_norm_train<B: Backend>(
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::Tensor;
 /// use infonce::encoder::bias_relu_nhwc;
 ///
 /// let device = Default::default();
-/// let x = Tensor::<NdArray, 4>::from_floats([[[[1.0, -1.0], [-3.0, 0.5]]]], &device);
-/// let bias = Tensor::<NdArray, 1>::from_floats([1.0, 0.0], &device);
+/// let x = Tensor::<PrebuiltNdArray, 4>::from_floats([[[[1.0, -1.0], [-3.0, 0.5]]]], &device);
+/// let bias = Tensor::<PrebuiltNdArray, 1>::from_floats([1.0, 0.0], &device);
 /// let y = bias_relu_nhwc(x, bias);
 /// assert_eq!(y.into_data().to_vec::<f32>().unwrap(), vec![2.0, 0.0, 0.0, 0.5]);
 /// ```
@@ -112,13 +112,13 @@ pub fn bias_relu_nhwc<B: Backend>(x: Tensor<B, 4>, bias: Tensor<B, 1>) -> Tensor
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::Tensor;
 /// use infonce::encoder::max_pool2_nhwc;
 ///
 /// let device = Default::default();
 /// // One 2×3 image with one channel: the odd last column is dropped.
-/// let x = Tensor::<NdArray, 4>::from_floats([[[[1.0], [5.0], [9.0]], [[3.0], [2.0], [0.0]]]], &device);
+/// let x = Tensor::<PrebuiltNdArray, 4>::from_floats([[[[1.0], [5.0], [9.0]], [[3.0], [2.0], [0.0]]]], &device);
 /// let pooled = max_pool2_nhwc(x);
 /// assert_eq!(pooled.dims(), [1, 1, 1, 1]);
 /// assert_eq!(pooled.into_data().to_vec::<f32>().unwrap(), vec![5.0]);

@@ -61,16 +61,16 @@ impl ConvPath {
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::Tensor;
 /// use infonce::encoder::{Conv3x3, ConvPath};
 ///
 /// let device = Default::default();
-/// let conv = Conv3x3::<NdArray>::new(3, 8, &device);
+/// let conv = Conv3x3::<PrebuiltNdArray>::new(3, 8, &device);
 /// // Parameters are drawn lazily: draw them before cloning.
-/// infonce::trainer::materialize_parameters::<NdArray, _>(&conv);
+/// infonce::trainer::materialize_parameters::<PrebuiltNdArray, _>(&conv);
 /// assert_eq!(conv.path(), ConvPath::Im2col);
-/// let x = Tensor::<NdArray, 4>::ones([2, 5, 5, 3], &device);
+/// let x = Tensor::<PrebuiltNdArray, 4>::ones([2, 5, 5, 3], &device);
 /// let shifted = conv.forward(x.clone());
 /// let native = conv.clone().with_path(ConvPath::Native).forward(x);
 /// assert_eq!(shifted.dims(), [2, 5, 5, 8]);

@@ -15,14 +15,14 @@ use burn::tensor::{Tensor, activation::relu, backend::Backend};
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::nn::LinearConfig;
 /// use burn::tensor::Tensor;
 /// use infonce::encoder::linear;
 ///
 /// let device = Default::default();
-/// let layer = LinearConfig::new(3, 2).init::<NdArray>(&device);
-/// let x = Tensor::<NdArray, 2>::from_floats([[1.0, 2.0, 3.0]], &device);
+/// let layer = LinearConfig::new(3, 2).init::<PrebuiltNdArray>(&device);
+/// let x = Tensor::<PrebuiltNdArray, 2>::from_floats([[1.0, 2.0, 3.0]], &device);
 /// let ours = linear(&layer, x.clone());
 /// let burns = layer.forward(x);
 /// let diff: f32 = (ours - burns).abs().max().into_scalar();
@@ -38,14 +38,14 @@ pub fn linear<B: Backend>(layer: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::nn::LinearConfig;
 /// use burn::tensor::Tensor;
 /// use infonce::encoder::linear_relu;
 ///
 /// let device = Default::default();
-/// let layer = LinearConfig::new(3, 4).init::<NdArray>(&device);
-/// let x = Tensor::<NdArray, 2>::from_floats([[1.0, -2.0, 3.0]], &device);
+/// let layer = LinearConfig::new(3, 4).init::<PrebuiltNdArray>(&device);
+/// let x = Tensor::<PrebuiltNdArray, 2>::from_floats([[1.0, -2.0, 3.0]], &device);
 /// let y: Vec<f32> = linear_relu(&layer, x).into_data().to_vec().unwrap();
 /// assert!(y.iter().all(|&v| v >= 0.0));
 /// ```

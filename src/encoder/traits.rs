@@ -14,13 +14,13 @@ use burn::tensor::{Tensor, backend::Backend};
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::Tensor;
 /// use infonce::encoder::MlpConfig;
 /// use infonce::Encoder;
 ///
 /// let device = Default::default();
-/// let mlp = MlpConfig::new(4, vec![16], 8).init::<NdArray>(&device).unwrap();
+/// let mlp = MlpConfig::new(4, vec![16], 8).init::<PrebuiltNdArray>(&device).unwrap();
 /// let z = mlp.encode(Tensor::zeros([3, 4], &device));
 /// assert_eq!(z.dims(), [3, 8]);
 /// ```

@@ -262,12 +262,12 @@ pub(crate) fn masked_logsumexp<B: Backend>(
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::Tensor;
 /// use infonce::loss::{info_nce_with_masks, Mask};
 ///
 /// let device = Default::default();
-/// let scores = Tensor::<NdArray, 2>::zeros([4, 4], &device);
+/// let scores = Tensor::<PrebuiltNdArray, 2>::zeros([4, 4], &device);
 /// // Positives on the diagonal, all candidates valid: J = ln 4.
 /// let out = info_nce_with_masks(scores, &Mask::Diagonal { offset: 0 }, None).unwrap();
 /// assert!((out.stats().loss - 4f64.ln()).abs() < 1e-6);
@@ -287,11 +287,11 @@ pub fn info_nce_with_masks<B: Backend>(
 ///
 /// # Example
 /// ```
-/// use burn::backend::{Autodiff, NdArray};
+/// use infonce::backend::NdArrayAutodiff;
 /// use burn::tensor::{Distribution, Tensor};
 /// use infonce::loss::{info_nce_with_masks_using, LossKernel, Mask};
 ///
-/// type B = Autodiff<NdArray>;
+/// type B = NdArrayAutodiff;
 /// let device = Default::default();
 /// let scores = Tensor::<B, 2>::random([6, 6], Distribution::Normal(0.0, 1.0), &device);
 /// let positives = Mask::TwoView { batch: 3 };

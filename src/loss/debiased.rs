@@ -131,12 +131,12 @@ fn log_reweighted_sum<B: Backend>(
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::{ElementConversion, Tensor};
 ///
 /// let device = Default::default();
-/// let z1 = Tensor::<NdArray, 2>::from_floats([[1.0, 0.2], [0.1, 1.0], [0.5, 0.5]], &device);
-/// let z2 = Tensor::<NdArray, 2>::from_floats([[0.9, 0.1], [0.0, 1.0], [0.4, 0.6]], &device);
+/// let z1 = Tensor::<PrebuiltNdArray, 2>::from_floats([[1.0, 0.2], [0.1, 1.0], [0.5, 0.5]], &device);
+/// let z2 = Tensor::<PrebuiltNdArray, 2>::from_floats([[0.9, 0.1], [0.0, 1.0], [0.4, 0.6]], &device);
 /// let plain = infonce::loss::nt_xent(z1.clone(), z2.clone(), 0.5).unwrap();
 /// let debiased = infonce::loss::debiased_nt_xent(z1, z2, 0.5, 0.0).unwrap();
 /// let (a, b) = (plain.into_scalar().elem::<f64>(), debiased.into_scalar().elem::<f64>());

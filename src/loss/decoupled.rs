@@ -53,11 +53,11 @@ pub fn decoupled_with_masks<B: Backend>(
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::{ElementConversion, Tensor};
 ///
 /// let device = Default::default();
-/// let z = Tensor::<NdArray, 2>::from_floats([[1.0, 0.0], [0.0, 1.0]], &device);
+/// let z = Tensor::<PrebuiltNdArray, 2>::from_floats([[1.0, 0.0], [0.0, 1.0]], &device);
 /// let tau = 0.5;
 /// // Each row: positive cos 1, two negatives of cos 0: −1/τ + ln 2.
 /// let loss = infonce::loss::decoupled_nt_xent(z.clone(), z, tau).unwrap();

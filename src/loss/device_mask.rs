@@ -20,13 +20,13 @@ use crate::{Error, Result};
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::{Int, Tensor};
 /// use infonce::loss::Mask;
 ///
 /// let device = Default::default();
 /// // Same label, but not the pair itself: SupCon's positives.
-/// let labels = Tensor::<NdArray, 1, Int>::from_ints([0, 1, 0], &device);
+/// let labels = Tensor::<PrebuiltNdArray, 1, Int>::from_ints([0, 1, 0], &device);
 /// let same = Mask::Equal { rows: labels.clone(), cols: labels };
 /// let positives = same.and(Mask::Diagonal { offset: 0 }.not());
 /// let bits = positives.to_pair_mask([3, 3], &device).unwrap();

@@ -23,13 +23,13 @@ use crate::{Error, Result};
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::{ElementConversion, Int, Tensor};
 ///
 /// let device = Default::default();
 /// // Equal scores: the loss is ln N whatever the positive.
-/// let scores = Tensor::<NdArray, 2>::zeros([4, 8], &device);
-/// let positives = Tensor::<NdArray, 1, Int>::from_ints([0, 1, 2, 3], &device);
+/// let scores = Tensor::<PrebuiltNdArray, 2>::zeros([4, 8], &device);
+/// let positives = Tensor::<PrebuiltNdArray, 1, Int>::from_ints([0, 1, 2, 3], &device);
 /// let loss = infonce::loss::info_nce(scores, positives).unwrap();
 /// let value = loss.into_scalar().elem::<f64>();
 /// assert!((value - (8f64).ln()).abs() < 1e-6);

@@ -28,13 +28,13 @@ use crate::{Error, Result};
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::Tensor;
 /// use infonce::loss::{masked_info_nce, PairMask};
 ///
 /// let device = Default::default();
 /// // Two contexts, three candidates; row 0 has two positives.
-/// let scores = Tensor::<NdArray, 2>::from_floats([[2.0, 1.0, 0.0], [0.0, 0.0, 3.0]], &device);
+/// let scores = Tensor::<PrebuiltNdArray, 2>::from_floats([[2.0, 1.0, 0.0], [0.0, 0.0, 3.0]], &device);
 /// let positives = PairMask::from_fn(2, 3, |i, j| (i == 0 && j < 2) || (i == 1 && j == 2));
 /// let out = masked_info_nce(scores, &positives, None).unwrap();
 /// let stats = out.stats();

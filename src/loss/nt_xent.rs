@@ -53,12 +53,12 @@ pub fn two_view_masks(batch: usize) -> (PairMask, PairMask) {
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::{ElementConversion, Tensor};
 ///
 /// let device = Default::default();
 /// // Closed form: z1 = z2 = [e1, e2] gives log(e^{1/τ} + 2) − 1/τ.
-/// let z = Tensor::<NdArray, 2>::from_floats([[1.0, 0.0], [0.0, 1.0]], &device);
+/// let z = Tensor::<PrebuiltNdArray, 2>::from_floats([[1.0, 0.0], [0.0, 1.0]], &device);
 /// let tau = 0.5;
 /// let loss = infonce::loss::nt_xent(z.clone(), z, tau).unwrap().into_scalar().elem::<f64>();
 /// let expected = ((1.0 / tau as f64).exp() + 2.0).ln() - 1.0 / tau;

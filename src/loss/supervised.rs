@@ -28,12 +28,12 @@ use crate::{Error, Result};
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::{ElementConversion, Int, Tensor};
 ///
 /// let device = Default::default();
-/// let z = Tensor::<NdArray, 2>::from_floats([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]], &device);
-/// let labels = Tensor::<NdArray, 1, Int>::from_ints([0, 1, 0, 1], &device);
+/// let z = Tensor::<PrebuiltNdArray, 2>::from_floats([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]], &device);
+/// let labels = Tensor::<PrebuiltNdArray, 1, Int>::from_ints([0, 1, 0, 1], &device);
 /// let loss = infonce::loss::supervised_contrastive(z, labels, 0.5).unwrap();
 /// // Each anchor: positive cos 1, two candidates of cos 0: log(e² + 2) − 2.
 /// let want = (2f64.exp() + 2.0).ln() - 2.0;

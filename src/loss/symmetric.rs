@@ -23,11 +23,11 @@ use crate::{Error, Result};
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::{ElementConversion, Tensor};
 ///
 /// let device = Default::default();
-/// let scores = Tensor::<NdArray, 2>::from_floats([[5.0, 0.0], [0.0, 5.0]], &device);
+/// let scores = Tensor::<PrebuiltNdArray, 2>::from_floats([[5.0, 0.0], [0.0, 5.0]], &device);
 /// let loss = infonce::loss::symmetric_info_nce(scores).unwrap().into_scalar().elem::<f64>();
 /// // Both directions: ln(1 + e^-5).
 /// assert!((loss - (1.0 + (-5f64).exp()).ln()).abs() < 1e-6);

@@ -49,10 +49,10 @@ pub fn tile_for_memory(rows: usize, budget_bytes: usize) -> usize {
 ///
 /// # Example
 /// ```
-/// use burn::backend::{Autodiff, NdArray};
+/// use infonce::backend::NdArrayAutodiff;
 /// use burn::tensor::{ElementConversion, Int, Tensor};
 ///
-/// type B = Autodiff<NdArray>;
+/// type B = NdArrayAutodiff;
 /// let device = Default::default();
 /// let c = Tensor::<B, 2>::from_floats([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], &device);
 /// let x = Tensor::<B, 2>::from_floats([[1.0, 0.5], [0.0, 2.0], [1.0, -1.0]], &device);

@@ -89,12 +89,12 @@ impl MomentumSchedule {
 ///
 /// # Example
 /// ```
-/// use burn::backend::{Autodiff, NdArray};
+/// use infonce::backend::NdArrayAutodiff;
 /// use infonce::critic::CosineCriticConfig;
 /// use infonce::encoder::MlpConfig;
 /// use infonce::model::{MomentumEncoderModel, MomentumSchedule};
 ///
-/// type B = Autodiff<NdArray>;
+/// type B = NdArrayAutodiff;
 /// let device = Default::default();
 /// let mlp = || MlpConfig::new(8, vec![32], 16).init::<B>(&device).unwrap();
 /// let critic = CosineCriticConfig::new().with_temperature(0.2).init::<B>(&device).unwrap();

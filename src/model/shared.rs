@@ -13,12 +13,12 @@ use crate::{Critic, Encoder, Result};
 ///
 /// # Example
 /// ```
-/// use burn::backend::{Autodiff, NdArray};
+/// use infonce::backend::NdArrayAutodiff;
 /// use infonce::critic::CosineCriticConfig;
 /// use infonce::encoder::MlpConfig;
 /// use infonce::model::SharedEncoderModel;
 ///
-/// type B = Autodiff<NdArray>;
+/// type B = NdArrayAutodiff;
 /// let device = Default::default();
 /// let model = SharedEncoderModel::new(
 ///     MlpConfig::new(8, vec![32], 16).init::<B>(&device).unwrap(),

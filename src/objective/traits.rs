@@ -35,11 +35,11 @@ use crate::sampler::CandidateSet;
 ///     }
 /// }
 ///
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use infonce::sampler::{Embeddings, InBatchSampler};
 /// use infonce::NegativeSampler;
 /// let device = Default::default();
-/// let e = Embeddings::<NdArray>::new(Tensor::ones([3, 2], &device), Tensor::ones([3, 2], &device));
+/// let e = Embeddings::<PrebuiltNdArray>::new(Tensor::ones([3, 2], &device), Tensor::ones([3, 2], &device));
 /// let set = InBatchSampler.candidates(e).unwrap();
 /// let out = Smoothed { epsilon: 0.1 }.loss(Tensor::zeros([3, 3], &device), &set).unwrap();
 /// assert!((out.stats().loss - 3f64.ln()).abs() < 1e-6); // equal scores: ln 3 either way

@@ -41,11 +41,11 @@
 //!
 //! # Example: two peers, one gathered step
 //! ```
-//! use burn::backend::{Autodiff, NdArray};
+//! use infonce::backend::NdArrayAutodiff;
 //! use burn::tensor::Tensor;
 //! use infonce::parallel::{all_gather, run_peers};
 //!
-//! type B = Autodiff<NdArray>;
+//! type B = NdArrayAutodiff;
 //! let devices = vec![Default::default(); 2];
 //! let sums = run_peers::<B, _>(devices, |peer, device| {
 //!     let mine = Tensor::<B, 2>::full([1, 3], peer.rank() as f32 + 1.0, &device).require_grad();

@@ -70,13 +70,13 @@ pub trait CandidateSource<B: Backend> {
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::Tensor;
 /// use infonce::sampler::{CompositeSampler, Embeddings, Layout, MemoryQueue};
 /// use infonce::NegativeSampler;
 ///
 /// let device = Default::default();
-/// let mut sampler = CompositeSampler::<NdArray>::new(Layout::TwoView)
+/// let mut sampler = CompositeSampler::<PrebuiltNdArray>::new(Layout::TwoView)
 ///     .with_source(MemoryQueue::new(64).unwrap());
 /// let batch = || Embeddings::new(Tensor::ones([4, 8], &device), Tensor::ones([4, 8], &device));
 /// assert_eq!(sampler.candidates(batch()).unwrap().dims(), [8, 8]);

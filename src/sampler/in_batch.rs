@@ -12,14 +12,14 @@ use crate::Result;
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::Tensor;
 /// use infonce::loss::Mask;
 /// use infonce::sampler::{Embeddings, InBatchSampler};
 /// use infonce::NegativeSampler;
 ///
 /// let device = Default::default();
-/// let e = Embeddings::<NdArray>::new(Tensor::zeros([4, 8], &device), Tensor::zeros([4, 8], &device));
+/// let e = Embeddings::<PrebuiltNdArray>::new(Tensor::zeros([4, 8], &device), Tensor::zeros([4, 8], &device));
 /// let set = InBatchSampler.candidates(e).unwrap();
 /// assert_eq!(set.candidates.dims(), [4, 8]);
 /// assert!(matches!(set.positives, Mask::Diagonal { offset: 0 }) && set.valid.is_none());

@@ -23,7 +23,7 @@ use crate::Result;
 ///
 /// # Example: negatives of another class only
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::{Int, Tensor};
 /// use infonce::loss::Mask;
 /// use infonce::sampler::{in_batch_set, CandidateSet, Embeddings, Rows};
@@ -45,7 +45,7 @@ use crate::Result;
 /// }
 ///
 /// let device = Default::default();
-/// let rows = Rows { label: Some(Tensor::<NdArray, 1, Int>::from_ints([0, 1, 0], &device)), ..Rows::none() };
+/// let rows = Rows { label: Some(Tensor::<PrebuiltNdArray, 1, Int>::from_ints([0, 1, 0], &device)), ..Rows::none() };
 /// let e = Embeddings::new(Tensor::zeros([3, 4], &device), Tensor::zeros([3, 4], &device)).with_rows(rows);
 /// let set = OtherLabelsOnly.candidates(e).unwrap();
 /// let valid = set.valid.unwrap().to_pair_mask([3, 3], &device).unwrap();

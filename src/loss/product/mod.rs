@@ -33,12 +33,12 @@ use crate::{Error, Result};
 ///
 /// # Example
 /// ```
-/// use burn::backend::NdArray;
+/// use infonce::backend::PrebuiltNdArray;
 /// use burn::tensor::Tensor;
 ///
 /// let device = Default::default();
-/// let a = Tensor::<NdArray, 2>::from_floats([[1.0, 0.0], [0.0, 2.0]], &device);
-/// let b = Tensor::<NdArray, 2>::from_floats([[3.0, 1.0]], &device);
+/// let a = Tensor::<PrebuiltNdArray, 2>::from_floats([[1.0, 0.0], [0.0, 2.0]], &device);
+/// let b = Tensor::<PrebuiltNdArray, 2>::from_floats([[3.0, 1.0]], &device);
 /// // Cosine-free dot products at temperature 0.5: 2 · [[3], [2]].
 /// let scores = infonce::loss::scaled_product(a, b, 2.0).unwrap();
 /// assert_eq!(scores.into_data().to_vec::<f32>().unwrap(), vec![6.0, 4.0]);
