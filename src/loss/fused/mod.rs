@@ -20,6 +20,8 @@
 //! outside the candidates makes that row's loss infinite, which the trainer reports as a
 //! non-finite loss.
 
+#[cfg(all(test, feature = "ndarray"))]
+mod burn_ndarray_test;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 mod cube_kernel;
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
