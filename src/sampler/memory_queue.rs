@@ -1,6 +1,6 @@
 //! A ring buffer of past sample embeddings, with their identity, as extra negatives.
 
-use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder};
+use burn::record::{Record, Recorder};
 use burn::tensor::{Int, Tensor, backend::Backend};
 
 use super::composite::{CandidateSource, Layout};
@@ -40,7 +40,7 @@ struct QueueRecord<B: Backend> {
     label: Option<Tensor<B, 1, Int>>,
 }
 
-type Bytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
+type Bytes = crate::io::RecordBytes;
 
 impl<B: Backend> MemoryQueue<B> {
     /// An empty queue of at most `capacity` embeddings.

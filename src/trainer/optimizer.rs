@@ -7,7 +7,7 @@ use burn::optim::momentum::MomentumConfig;
 use burn::optim::{
     Adam, AdamConfig, AdamW, AdamWConfig, GradientsParams, Optimizer, Sgd, SgdConfig,
 };
-use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
+use burn::record::Recorder;
 use burn::tensor::backend::AutodiffBackend;
 
 use super::weight_decay::{DecayScope, add_l2_to_gradients, decay_parameters};
@@ -30,7 +30,7 @@ enum Inner<M: AutodiffModule<B>, B: AutodiffBackend> {
     Sgd(OptimizerAdaptor<Sgd<B::InnerBackend>, M, B>),
 }
 
-type Bytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
+type Bytes = crate::io::RecordBytes;
 
 impl<M: AutodiffModule<B>, B: AutodiffBackend> AnyOptimizer<M, B> {
     pub fn from_config(config: &TrainerConfig) -> Self {

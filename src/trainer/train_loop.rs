@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::AutodiffModule;
-use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
+use burn::record::Recorder;
 use burn::tensor::backend::AutodiffBackend;
 
 use super::checkpoint::{BEST_NAME, checkpoint_name, list_checkpoints};
@@ -91,7 +91,7 @@ pub(super) struct Snapshot<M: AutodiffModule<B>, B: AutodiffBackend> {
     pub optimizer: AnyOptimizer<M, B>,
 }
 
-type ModelBytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
+type ModelBytes = crate::io::RecordBytes;
 
 impl<B, M, S> Trainer<B, M, S>
 where

@@ -1,18 +1,19 @@
 //! Burn's own `NdArray`, which users may name, and the crate's `PrebuiltNdArray` (under
-//! `NdArrayAutodiff`) are both recognised by the fused loss's dispatch and run the same CPU
-//! kernel: identical values and gradients, equal to the loss computed by hand.
+//! `NdArrayAutodiff`) are both recognised by the fused loss's dispatch, and its CPU kernel
+//! gives identical values and gradients on both, equal to the loss computed by hand.
 //!
-//! A unit test of the dispatch, not an integration test: through the public losses it
-//! would compile the whole composed loss, and Burn's ndarray operations under it, for a
-//! third backend type (about a quarter of the test crate's compile time).
+//! A unit test, of the dispatch's recognition and of the kernel: through the public losses
+//! it would compile the whole composed loss, and Burn's ndarray operations under it, for a
+//! third backend type (about a quarter of the test crate's compile time), and through the
+//! dispatch's `run` every backend's kernel into the unit-test program.
 
 use burn::backend::{Autodiff, NdArray};
-use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor, TensorData};
 
-use super::try_fused;
-use crate::backend::NdArrayAutodiff;
-use crate::loss::Mask;
+use super::dispatch::Kernel;
+use super::host_op::autodiff_cross_entropy;
+use crate::backend::{NdArrayAutodiff, PrebuiltNdArray};
 
 const ROWS: usize = 5;
 const COLUMNS: usize = 7;
@@ -24,14 +25,14 @@ fn scores() -> Vec<f32> {
         .collect()
 }
 
-/// The fused loss, its top-1 accuracy, then the loss's gradient for every score, on `B`.
-fn fused_loss_and_gradient<B: AutodiffBackend>() -> Vec<f32> {
+/// The fused loss, its top-1 accuracy, then the loss's gradient for every score, on
+/// `Autodiff<K>`.
+fn fused_loss_and_gradient<K: Backend>() -> Vec<f32> {
     let device = Default::default();
     let data = TensorData::new(scores(), [ROWS, COLUMNS]);
-    let scores = Tensor::<B, 2>::from_data(data, &device).require_grad();
-    let Ok(Ok(fused)) = try_fused(scores.clone(), &Mask::Diagonal { offset: 1 }, None) else {
-        panic!("f32 scores with one positive per row take the kernel on ndarray");
-    };
+    let scores = Tensor::<Autodiff<K>, 2>::from_data(data, &device).require_grad();
+    let positives = Tensor::<K, 1, Int>::arange(1..ROWS as i64 + 1, &device);
+    let fused = autodiff_cross_entropy(scores.clone(), positives, None).unwrap();
     let grads = fused.loss.backward();
     let gradient = scores.grad(&grads).expect("the scores are tracked");
     [fused.loss.inner(), fused.accuracy.inner()]
@@ -56,8 +57,9 @@ fn loss_by_hand() -> f64 {
 
 #[test]
 fn burn_ndarray_and_the_prebuilt_type_run_the_same_kernel() {
-    let ours = fused_loss_and_gradient::<NdArrayAutodiff>();
-    let burns = fused_loss_and_gradient::<Autodiff<NdArray>>();
+    assert!(Kernel::covers::<NdArrayAutodiff>() && Kernel::covers::<Autodiff<NdArray>>());
+    let ours = fused_loss_and_gradient::<PrebuiltNdArray>();
+    let burns = fused_loss_and_gradient::<NdArray>();
     assert_eq!(ours, burns, "the same kernel, the same numbers");
     let want = loss_by_hand();
     assert!(
