@@ -58,6 +58,7 @@ fn float_add_scalar(lhs: ::burn_backend::tensor::FloatTensor<Self>, rhs: ::burn_
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_add_scalar(lhs, rhs)
 }
 
+#[inline]
 fn float_clamp_min(tensor: ::burn_backend::tensor::FloatTensor<Self>, min: ::burn_backend::Scalar) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_clamp_min(tensor, min)
 }
@@ -66,6 +67,7 @@ fn float_clamp_max(tensor: ::burn_backend::tensor::FloatTensor<Self>, max: ::bur
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_clamp_max(tensor, max)
 }
 
+#[inline]
 fn float_clamp(tensor: ::burn_backend::tensor::FloatTensor<Self>, min: ::burn_backend::Scalar, max: ::burn_backend::Scalar) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::FloatTensorOps<$inner>>::float_clamp(tensor, min, max)
 }
@@ -593,6 +595,7 @@ fn int_slice_assign(tensor: ::burn_backend::tensor::IntTensor<Self>, slices: &[:
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_slice_assign(tensor, slices, value)
 }
 
+#[inline]
 fn int_into_float(tensor: ::burn_backend::tensor::IntTensor<Self>, out_dtype: ::burn_backend::FloatDType) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::IntTensorOps<$inner>>::int_into_float(tensor, out_dtype)
 }
@@ -1072,6 +1075,7 @@ fn bool_ones(shape: ::burn_backend::Shape, device: &::burn_backend::tensor::Devi
     <$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_ones(shape, device, dtype)
 }
 
+#[inline]
 fn bool_into_data(tensor: ::burn_backend::tensor::BoolTensor<Self>) -> impl ::core::future::Future<Output = Result<::burn_backend::TensorData, ::burn_backend::ExecutionError>> + Send {
     $crate::backend_compiled::boxed_future(<$inner as ::burn_backend::ops::BoolTensorOps<$inner>>::bool_into_data(tensor))
 }
@@ -1319,6 +1323,7 @@ fn q_slice(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, slices: &[::bu
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_slice(tensor, slices)
 }
 
+#[inline]
 fn q_gather(dim: usize, tensor: ::burn_backend::tensor::QuantizedTensor<Self>, indices: ::burn_backend::tensor::IntTensor<Self>) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_gather(dim, tensor, indices)
 }
@@ -1335,6 +1340,7 @@ fn q_add_scalar(lhs: ::burn_backend::tensor::QuantizedTensor<Self>, rhs: ::burn_
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_add_scalar(lhs, rhs))
 }
 
+#[inline]
 fn q_clamp_min(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, min: ::burn_backend::Scalar) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_clamp_min(tensor, min))
 }
@@ -1343,6 +1349,7 @@ fn q_clamp_max(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, max: ::bur
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_clamp_max(tensor, max))
 }
 
+#[inline]
 fn q_clamp(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, min: ::burn_backend::Scalar, max: ::burn_backend::Scalar) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_clamp(tensor, min, max))
 }
@@ -1351,6 +1358,7 @@ fn q_sub(lhs: ::burn_backend::tensor::QuantizedTensor<Self>, rhs: ::burn_backend
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_sub(lhs, rhs))
 }
 
+#[inline]
 fn q_sub_scalar(lhs: ::burn_backend::tensor::QuantizedTensor<Self>, rhs: ::burn_backend::Scalar) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_sub_scalar(lhs, rhs))
 }
@@ -1375,6 +1383,7 @@ fn q_matmul(lhs: ::burn_backend::TensorPrimitive<Self>, rhs: ::burn_backend::Ten
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_matmul($crate::backend_compiled::recast(lhs), $crate::backend_compiled::recast(rhs)))
 }
 
+#[inline]
 fn q_neg(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_neg(tensor))
 }
@@ -1445,6 +1454,7 @@ fn q_log1p(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_back
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_log1p(tensor))
 }
 
+#[inline]
 fn q_powf(lhs: ::burn_backend::tensor::QuantizedTensor<Self>, rhs: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_powf(lhs, rhs))
 }
@@ -1459,6 +1469,7 @@ fn q_powi_scalar(lhs: ::burn_backend::tensor::QuantizedTensor<Self>, rhs: ::burn
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_powi_scalar(lhs, rhs))
 }
 
+#[inline]
 fn q_powf_scalar(tensor: ::burn_backend::tensor::QuantizedTensor<Self>, value: ::burn_backend::Scalar) -> ::burn_backend::TensorPrimitive<Self> {
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_powf_scalar(tensor, value))
 }
@@ -1468,6 +1479,7 @@ fn q_sqrt(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backe
     $crate::backend_compiled::recast(<$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_sqrt(tensor))
 }
 
+#[inline]
 fn q_abs(tensor: ::burn_backend::tensor::QuantizedTensor<Self>) -> ::burn_backend::tensor::QuantizedTensor<Self> {
     <$inner as ::burn_backend::ops::QTensorOps<$inner>>::q_abs(tensor)
 }
@@ -1878,6 +1890,7 @@ fn irfft(spectrum_re: ::burn_backend::tensor::FloatTensor<Self>, spectrum_im: ::
 
 }
 impl ::burn_backend::ops::ActivationOps<$name> for $name {
+#[inline]
 fn leaky_relu(tensor: ::burn_backend::tensor::FloatTensor<Self>, negative_slope: ::burn_backend::Scalar) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::leaky_relu(tensor, negative_slope)
 }
@@ -1894,6 +1907,7 @@ fn gelu(tensor: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::te
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::gelu(tensor)
 }
 
+#[inline]
 fn prelu(tensor: ::burn_backend::tensor::FloatTensor<Self>, alpha: ::burn_backend::tensor::FloatTensor<Self>) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::prelu(tensor, alpha)
 }
@@ -1910,6 +1924,7 @@ fn sigmoid_backward(output: ::burn_backend::tensor::FloatTensor<Self>, grad: ::b
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::sigmoid_backward(output, grad)
 }
 
+#[inline]
 fn hard_sigmoid(tensor: ::burn_backend::tensor::FloatTensor<Self>, alpha: ::burn_backend::Scalar, beta: ::burn_backend::Scalar) -> ::burn_backend::tensor::FloatTensor<Self> {
     <$inner as ::burn_backend::ops::ActivationOps<$inner>>::hard_sigmoid(tensor, alpha, beta)
 }
@@ -1941,6 +1956,7 @@ fn log_sigmoid_backward(x: ::burn_backend::tensor::FloatTensor<Self>, grad: ::bu
 
 }
 impl ::burn_backend::ops::TransactionOps<$name> for $name {
+#[inline]
 fn tr_execute(transaction: ::burn_backend::ops::TransactionPrimitive<Self>) -> impl ::core::future::Future<Output = Result<::burn_backend::ops::TransactionPrimitiveData, ::burn_backend::ExecutionError>> + Send {
     $crate::backend_compiled::boxed_future(<$inner as ::burn_backend::ops::TransactionOps<$inner>>::tr_execute($crate::backend_compiled::recast(transaction)))
 }

@@ -7,22 +7,16 @@ unit type `Name` by calling `Inner`'s. Rerun after a Burn update:
 
     python3 src/backend_compiled/generate.py && cargo fmt --all
 
-The operations named in `shared_ops.txt` are plain methods, compiled once in the library
-and linked by programs: those the library's own code reaches, and those the test crate
-reaches through the library's generic code (the losses and models on a plain inner backend,
-whose `neg`, `clamp_min` and `gather` carry a quantised branch, and Burn's `Activation`
-enum). Every other one is marked `#[inline]`: Rust compiles an inline function only in a
-crate that calls it, so the library does not compile, for each prebuilt backend, the
-hundreds of operations nothing uses (3-D and transposed convolutions...). To rebuild the
-list, run `python3 src/backend_compiled/generate.py --all-inline`, then (with
-`cargo install cargo-llvm-lines`)
-
-    cargo llvm-lines --release --lib --features wgpu,collective > lib.txt
-    cargo llvm-lines --release --test main --features wgpu,collective > tests.txt
-    python3 src/backend_compiled/generate.py --reached lib.txt tests.txt
-
-which writes the methods instantiated in either into `shared_ops.txt` (less those in
-`COMPILED_WHERE_CALLED`) and regenerates `forward.rs`.
+The operations named in `shared_ops.txt` (those the library's own code reaches) are plain
+methods, compiled once in the library and linked by programs. Every other one is marked
+`#[inline]`: Rust compiles an inline function only in a crate that calls it, so the
+library does not compile, for each prebuilt backend, the hundreds of operations it never
+uses (quantised arithmetic, 3-D and transposed convolutions...). To rebuild the list, run
+`python3 src/backend_compiled/generate.py --all-inline`, then
+`cargo llvm-lines --release --lib --features wgpu,collective > lines.txt` (from
+`cargo install cargo-llvm-lines`) and `python3 src/backend_compiled/generate.py --reached
+lines.txt`, which writes the methods instantiated in the library into `shared_ops.txt` and
+regenerates `forward.rs`.
 """
 import glob
 import os
@@ -211,19 +205,14 @@ def shared_ops(all_inline):
         return {line.strip() for line in f if line.strip() and not line.startswith("#")}
 
 
-# Reached by one test of the prebuilt backends only: compiled there, not in every build of
-# the library (max pooling with indices is 400 k lines of unoptimised IR on wgpu).
-COMPILED_WHERE_CALLED = {"max_pool2d_with_indices", "max_pool2d_with_indices_backward"}
-
-
-def write_reached(lines_files):
+def write_reached(lines_file):
     """Writes into `shared_ops.txt` the forwarding methods that `cargo llvm-lines` found
-    instantiated in the library or the test crate (built with `--all-inline`)."""
-    text = "".join(open(path).read() for path in lines_files)
+    instantiated in the library (built with `--all-inline`)."""
+    text = open(lines_file).read()
     names = sorted(set(re.findall(
-        r"<infonce::backend_compiled::prebuilt::Prebuilt\w+ as [^ ]*>::(\w+)", text)) - COMPILED_WHERE_CALLED)
+        r"<infonce::backend_compiled::prebuilt::Prebuilt\w+ as [^ ]*>::(\w+)", text)))
     if not names:
-        sys.exit(f"{lines_files}: no forwarding method found; was the library built with them?")
+        sys.exit(f"{lines_file}: no forwarding method found; was the library built with them?")
     path = os.path.join(HERE, "shared_ops.txt")
     header = [line for line in open(path) if line.startswith("#")]
     with open(path, "w") as f:
@@ -234,7 +223,7 @@ def write_reached(lines_files):
 
 def main():
     if "--reached" in sys.argv:
-        write_reached([arg for arg in sys.argv[sys.argv.index("--reached") + 1:] if not arg.startswith("--")])
+        write_reached(sys.argv[sys.argv.index("--reached") + 1])
     shared = shared_ops("--all-inline" in sys.argv)
     root = registry_source()
     out = [
