@@ -5,6 +5,7 @@ use burn::tensor::{Int, Tensor, backend::Backend};
 
 use super::composite::{CandidateSource, Layout};
 use super::{CandidateSet, ColumnBlock, Embeddings, NegativeSampler, Rows, UNKNOWN_ID};
+use crate::io::RecordBytes;
 use crate::loss::{BoundKind, Mask};
 use crate::{Error, Result};
 
@@ -39,8 +40,6 @@ struct QueueRecord<B: Backend> {
     instance: Option<Tensor<B, 1, Int>>,
     label: Option<Tensor<B, 1, Int>>,
 }
-
-type Bytes = crate::io::RecordBytes;
 
 impl<B: Backend> MemoryQueue<B> {
     /// An empty queue of at most `capacity` embeddings.
@@ -219,12 +218,12 @@ impl<B: Backend> CandidateSource<B> for MemoryQueue<B> {
             instance: self.instance.clone(),
             label: self.label.clone(),
         };
-        Recorder::<B>::record(&Bytes::default(), record, ())
+        Recorder::<B>::record(&RecordBytes, record, ())
             .map_err(|e| Error::config("queue state", format!("cannot serialise: {e}")))
     }
 
     fn load_state_bytes(&mut self, bytes: &[u8], device: &B::Device) -> Result<()> {
-        let record: QueueRecord<B> = Recorder::<B>::load(&Bytes::default(), bytes.to_vec(), device)
+        let record: QueueRecord<B> = Recorder::<B>::load(&RecordBytes, bytes.to_vec(), device)
             .map_err(|e| Error::config("queue state", format!("unreadable record: {e}")))?;
         let fits = record.capacity == self.capacity
             && record.len <= record.capacity

@@ -12,6 +12,7 @@ use burn::tensor::backend::AutodiffBackend;
 
 use super::weight_decay::{DecayScope, add_l2_to_gradients, decay_parameters};
 use super::{OptimizerKind, TrainerConfig};
+use crate::io::RecordBytes;
 use crate::{Error, Result};
 
 /// Adam, AdamW or SGD with momentum, chosen at run time, with the trainer's own weight
@@ -29,8 +30,6 @@ enum Inner<M: AutodiffModule<B>, B: AutodiffBackend> {
     AdamW(OptimizerAdaptor<AdamW, M, B>),
     Sgd(OptimizerAdaptor<Sgd<B::InnerBackend>, M, B>),
 }
-
-type Bytes = crate::io::RecordBytes;
 
 impl<M: AutodiffModule<B>, B: AutodiffBackend> AnyOptimizer<M, B> {
     pub fn from_config(config: &TrainerConfig) -> Self {
@@ -80,7 +79,7 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> AnyOptimizer<M, B> {
     }
 
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let recorder = Bytes::default();
+        let recorder = RecordBytes;
         let out = match &self.inner {
             Inner::Adam(o) => Recorder::<B>::record(&recorder, o.to_record(), ()),
             Inner::AdamW(o) => Recorder::<B>::record(&recorder, o.to_record(), ()),
@@ -94,7 +93,7 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> AnyOptimizer<M, B> {
         bytes: Vec<u8>,
         device: &B::Device,
     ) -> std::result::Result<Self, String> {
-        let recorder = Bytes::default();
+        let recorder = RecordBytes;
         let inner = match self.inner {
             Inner::Adam(o) => Inner::Adam(o.load_record(
                 Recorder::<B>::load(&recorder, bytes, device).map_err(|e| e.to_string())?,

@@ -13,6 +13,7 @@ use super::param_walk::{param_shapes, shape_difference};
 use super::pending::Window;
 use super::resume_check::setting_differences;
 use super::{Checkpoint, CheckpointMeta, EpochRecord, TrainerConfig};
+use crate::io::RecordBytes;
 use crate::io::{FolderLock, remove_stale_temporaries};
 use crate::loss::LossStats;
 use crate::objective::Objective;
@@ -90,8 +91,6 @@ pub(super) struct Snapshot<M: AutodiffModule<B>, B: AutodiffBackend> {
     pub model: M,
     pub optimizer: AnyOptimizer<M, B>,
 }
-
-type ModelBytes = crate::io::RecordBytes;
 
 impl<B, M, S> Trainer<B, M, S>
 where
@@ -238,12 +237,8 @@ where
         if let Some(diff) = shape_difference(&checkpoint.meta.param_shapes, &ours) {
             return Err(corrupt("model record", diff));
         }
-        let record = Recorder::<B>::load(
-            &ModelBytes::default(),
-            checkpoint.model.clone(),
-            &self.device,
-        )
-        .map_err(|e| corrupt("model record", e.to_string()))?;
+        let record = Recorder::<B>::load(&RecordBytes, checkpoint.model.clone(), &self.device)
+            .map_err(|e| corrupt("model record", e.to_string()))?;
         let model = self.model.take().expect("model present between steps");
         self.model = Some(model.load_record(record));
         let optimizer =
@@ -305,12 +300,9 @@ where
     /// I/O and serialisation errors.
     pub fn save_checkpoint(&mut self, path: &Path) -> Result<()> {
         self.flush()?;
-        let model_bytes = Recorder::<B>::record(
-            &ModelBytes::default(),
-            self.model().clone().into_record(),
-            (),
-        )
-        .map_err(|e| Error::config("model record", format!("cannot serialise: {e}")))?;
+        let model_bytes =
+            Recorder::<B>::record(&RecordBytes, self.model().clone().into_record(), ())
+                .map_err(|e| Error::config("model record", format!("cannot serialise: {e}")))?;
         let meta = CheckpointMeta {
             crate_version: env!("CARGO_PKG_VERSION").into(),
             step: self.step,
