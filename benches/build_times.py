@@ -40,11 +40,28 @@ def timed(cmd, cwd, env):
     return seconds
 
 
+def unit_data(report):
+    """The raw unit records of one cargo `--timings` report."""
+    text = open(report).read()
+    return json.loads(re.search(r"const UNIT_DATA = (\[.*?\]);\n", text, re.S).group(1))
+
+
 def units(report):
     """The compilation units of one cargo `--timings` report: (name, target, start, seconds)."""
-    text = open(report).read()
-    data = json.loads(re.search(r"const UNIT_DATA = (\[.*?\]);\n", text, re.S).group(1))
-    return [(u["name"], u.get("target", "").strip(), u["start"], u["duration"]) for u in data]
+    return [(u["name"], u.get("target", "").strip(), u["start"], u["duration"]) for u in unit_data(report)]
+
+
+def compiled_again(first, second, top):
+    """Dependencies the second command compiled although the first had compiled them (under
+    the same name, version, target and mode): a feature the second command turns on changed
+    them, or a crate under them."""
+    key = lambda u: (u["name"], u["version"], u.get("target", "").strip(), u["mode"])
+    before = {key(u) for u in unit_data(first)}
+    again = [u for u in unit_data(second) if key(u) in before and u["name"] != "infonce"]
+    total = sum(u["duration"] for u in again)
+    print(f"  compiled again (built by the first command too): {len(again)} dependency units, {total:.0f} unit-seconds")
+    for u in sorted(again, key=lambda u: -u["duration"])[:top]:
+        print(f"    {u['name']:34s} {u['duration']:6.0f} s")
 
 
 def summarise(label, seconds, report, top):
@@ -52,7 +69,8 @@ def summarise(label, seconds, report, top):
     ours = [r for r in rows if r[0] == "infonce"]
     deps = [r for r in rows if r[0] != "infonce"]
     deps_end = max((r[2] + r[3] for r in deps), default=0.0)
-    print(f"\n{label}: {seconds / 60:.1f} min wall")
+    busy = sum(r[3] for r in rows)
+    print(f"\n{label}: {seconds / 60:.1f} min wall, {busy:.0f} unit-seconds (each unit's wall time, summed)")
     print(f"  dependencies: {len(deps)} units, the last done at {deps_end / 60:.1f} min")
     for name, target, start, dur in sorted(ours, key=lambda r: -r[3])[:top]:
         print(f"  infonce {target or 'lib':28s} {dur:6.0f} s (from {start / 60:4.1f} min)")
@@ -78,8 +96,9 @@ def main():
         summarise("cargo build --release --example simclr", run_build, report[-1], args.top)
         test_cmd = [".ci/test", "--no-run", "--timings"] if args.no_tests else [".ci/test", "--timings"]
         test_time = timed(test_cmd, clone, env)
-        report = sorted(glob.glob(os.path.join(target, "cargo-timings", "cargo-timing-*.html")))
-        summarise(" ".join(test_cmd), test_time, report[-1], args.top)
+        reports = sorted(glob.glob(os.path.join(target, "cargo-timings", "cargo-timing-*.html")))
+        summarise(" ".join(test_cmd), test_time, reports[-1], args.top)
+        compiled_again(report[-1], reports[-1], args.top)
 
 
 if __name__ == "__main__":
