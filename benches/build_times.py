@@ -12,7 +12,7 @@ Each command runs with `--timings`; from cargo's report the script prints the wa
 of each command and the longest compilation units (this crate's library, test crate and
 examples, and the slowest dependencies).
 
-    python3 benches/build_times.py              # about 27 minutes on 2 cores
+    python3 benches/build_times.py              # 10 to 25 minutes on 2 cores
     python3 benches/build_times.py --no-tests   # the second command's build only
 """
 import argparse
