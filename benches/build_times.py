@@ -41,9 +41,11 @@ def timed(cmd, cwd, env):
 
 
 def unit_data(report):
-    """The raw unit records of one cargo `--timings` report."""
+    """The unit records of one cargo `--timings` report that were compiled or run: the report
+    also lists units that were already fresh, with a duration of zero."""
     text = open(report).read()
-    return json.loads(re.search(r"const UNIT_DATA = (\[.*?\]);\n", text, re.S).group(1))
+    data = json.loads(re.search(r"const UNIT_DATA = (\[.*?\]);\n", text, re.S).group(1))
+    return [u for u in data if u["duration"] > 0]
 
 
 def units(report):
@@ -52,16 +54,32 @@ def units(report):
 
 
 def compiled_again(first, second, top):
-    """Dependencies the second command compiled although the first had compiled them (under
-    the same name, version, target and mode): a feature the second command turns on changed
-    them, or a crate under them."""
+    """Dependencies the second command compiled although the first had compiled them: a
+    feature the second command turns on changed them, or a crate under them. A crate the
+    second command compiles in more variants than the first (a build script's copy with
+    fewer features, say) counts only as often as the first compiled it."""
     key = lambda u: (u["name"], u["version"], u.get("target", "").strip(), u["mode"])
-    before = {key(u) for u in unit_data(first)}
-    again = [u for u in unit_data(second) if key(u) in before and u["name"] != "infonce"]
+    before = {}
+    for u in unit_data(first):
+        before.setdefault(key(u), []).append(set(u["features"]))
+    again = []
+    for k, group in group_by(unit_data(second), key).items():
+        if k not in before or k[0] == "infonce":
+            continue
+        # The second command's variants closest to the first's features are the ones rebuilt.
+        closeness = lambda u: max(len(f & set(u["features"])) - len(f ^ set(u["features"])) for f in before[k])
+        again += sorted(group, key=closeness, reverse=True)[: len(before[k])]
     total = sum(u["duration"] for u in again)
     print(f"  compiled again (built by the first command too): {len(again)} dependency units, {total:.0f} unit-seconds")
     for u in sorted(again, key=lambda u: -u["duration"])[:top]:
         print(f"    {u['name']:34s} {u['duration']:6.0f} s")
+
+
+def group_by(items, key):
+    groups = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return groups
 
 
 def summarise(label, seconds, report, top):
